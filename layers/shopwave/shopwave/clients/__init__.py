@@ -1,0 +1,1 @@
+"""HTTP clients for the two systems; neither knows which flow is using it."""

@@ -1,0 +1,37 @@
+"""GraphQL documents for a Wave resource, built from its declaration. Values travel only as
+variables; the only text built here is field names and `$idN` aliases from the declaration."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+ERRORS = "didSucceed inputErrors { code message path }"
+
+
+def list_document(resource, *, with_filter: str | None = None, filter_type: str = "String") -> str:
+    variables = "$businessId: ID!, $page: Int!, $pageSize: Int!, $modifiedAtAfter: DateTime"
+    arguments = "page: $page, pageSize: $pageSize, sort: [MODIFIED_AT_ASC], modifiedAtAfter: $modifiedAtAfter"
+    if with_filter:
+        variables += f", ${with_filter}: {filter_type}"
+        arguments += f", {with_filter}: ${with_filter}"
+    if resource.list_args:
+        arguments += f", {resource.list_args}"
+    return (f"query List{resource.type_name}s({variables}) {{ business(id: $businessId) {{ "
+            f"{resource.list_field}({arguments}) {{ pageInfo {{ currentPage totalPages totalCount }} "
+            f"edges {{ node {{ {resource.selection} }} }} }} }} }}")
+
+
+@lru_cache(maxsize=64)
+def _get_many(type_name: str, get_field: str, selection: str, count: int) -> str:
+    variables = ", ".join(["$businessId: ID!"] + [f"$id{i}: ID!" for i in range(count)])
+    fields = " ".join(f"r{i}: {get_field}(id: $id{i}) {{ {selection} }}" for i in range(count))
+    return f"query Get{type_name}s({variables}) {{ business(id: $businessId) {{ {fields} }} }}"
+
+
+def get_many_document(resource, count: int) -> str:
+    """One request for up to `count` records by id, through aliases."""
+    return _get_many(resource.type_name, resource.get_field, resource.selection, count)
+
+
+def mutation_document(resource, mutation: str, input_type: str) -> str:
+    return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {input_type}!) {{ "
+            f"{mutation}(input: $input) {{ {ERRORS} {resource.output} {{ {resource.selection} }} }} }}")

@@ -1,0 +1,105 @@
+"""The Customwebshop REST contract (docs/webshop-openapi.yaml)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import requests
+
+from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
+
+
+class WebshopError(Exception):
+    """Base of every webshop failure."""
+
+
+class WebshopTransportError(WebshopError):
+    """Unreachable, or kept answering 429/5xx after the retries."""
+
+
+class WebshopInputError(WebshopError):
+    """400/409/422: the webshop refuses this write; retrying the same write won't help."""
+
+
+class WebshopStale(WebshopError):
+    """412: the record moved on since it was read (If-Match)."""
+
+
+class WebshopClient:
+    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), page_size: int = 100):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.page_size = page_size
+        self.calls = CallCounter()
+        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        # Every write is safe to repeat: POST carries an Idempotency-Key, PATCH an If-Match.
+        self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3)
+
+    def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
+        params: dict[str, Any] = {"limit": self.page_size}
+        if cursor:
+            params["cursor"] = cursor
+        elif updated_after:
+            params["updated_after"] = updated_after
+        body = self._request("GET", f"/{resource}", params=params)
+        return body.get("data") or [], body.get("next_cursor")
+
+    def get(self, resource: str, record_id: str) -> dict | None:
+        return self._request("GET", f"/{resource}/{quote(record_id, safe='')}", missing_ok=True)
+
+    def create(self, resource: str, body: dict[str, Any], *, idempotency_key: str) -> dict:
+        return self._request("POST", f"/{resource}", json_body=body, headers={"Idempotency-Key": idempotency_key})
+
+    def patch(self, resource: str, record_id: str, body: dict[str, Any], *, if_match: int | None = None) -> dict:
+        headers = {"If-Match": str(if_match)} if if_match is not None else {}
+        return self._request("PATCH", f"/{resource}/{quote(record_id, safe='')}", json_body=body, headers=headers)
+
+    def iter_changed(self, resource: str, updated_after: str | None) -> Iterator[list[dict]]:
+        """Pages of records changed after `updated_after`, following the keyset cursor."""
+        cursor = None
+        while True:
+            page, cursor = self.list_page(resource, updated_after=updated_after, cursor=cursor)
+            yield page
+            if not cursor:
+                return
+
+    def _request(self, method: str, path: str, *, params=None, json_body=None, headers=None, missing_ok=False):
+        all_headers = {**self._headers, **(headers or {})}
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        try:
+            response = self._session.request(method, self.base_url + path, params=params, data=data,
+                                             headers=all_headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            self.calls.add(1, write=method != "GET")
+            raise WebshopTransportError(f"webshop unreachable: {type(exc).__name__}") from None
+        self.calls.add(attempts_made(response), write=method != "GET")
+        status = response.status_code
+        if status == 404 and missing_ok:
+            return None
+        if status in RETRYABLE_STATUS:
+            raise WebshopTransportError(f"webshop answered HTTP {status} after retries")
+        if status == 412:
+            raise WebshopStale(f"{method} {path}: record changed since it was read")
+        if 400 <= status < 500:
+            raise WebshopInputError(f"{method} {path}: HTTP {status}: {_error_message(response)}")
+        if status >= 300:
+            raise WebshopTransportError(f"webshop answered HTTP {status}")
+        return response.json()
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        error = response.json().get("error") or {}
+        return f"{error.get('code')}: {error.get('message')}"
+    except ValueError:
+        return response.text[:200]
+
+
+def idempotency_key(*parts: str) -> str:
+    """A key that is the same for the same logical create, so a retried POST is harmless."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]

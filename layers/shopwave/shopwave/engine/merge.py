@@ -1,0 +1,62 @@
+"""Field-level three-way merge against the last agreed state (SYNC.md rule 4).
+
+A flow writes only its target. For each field the source changed since the agreed state:
+- the target still holds the agreed value (or already the same new value): the source's value
+  is written to the target;
+- the target changed it too, to something else: the later edit wins; the loss is a conflict.
+  When the target's edit is the later one, nothing is written here and the agreed state takes
+  the source's value, so the reverse flow sees the target's value as its change and carries it
+  back. Fields only the target changed are left to the reverse flow for the same reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+
+
+@dataclass
+class Conflict:
+    field: str
+    agreed: Any
+    source: Any
+    target: Any
+    winner: str  # "source" | "target"
+
+
+@dataclass
+class Merge:
+    agreed: Record
+    write: list[str] = field(default_factory=list)  # fields to set on the target
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def merge(base: Record, source: Record, target: Record, *, source_is_later: bool) -> Merge:
+    result = Merge(agreed=dict(base))
+    for name, value in source.items():
+        agreed = base.get(name)
+        if value == agreed:
+            continue
+        result.agreed[name] = value
+        theirs = target.get(name)
+        if theirs == value:
+            continue
+        if theirs == agreed:
+            result.write.append(name)
+            continue
+        winner = "source" if source_is_later else "target"
+        result.conflicts.append(Conflict(name, agreed, value, theirs, winner))
+        if source_is_later:
+            result.write.append(name)
+    return result
+
+
+def adopt(source: Record, target: Record) -> tuple[Record, list[str], list[str]]:
+    """Two records met for the first time (no agreed state): the source's values win where it
+    has one, the target fills what the source leaves empty. Returns the agreed state and the
+    fields to write to the target and to the source."""
+    agreed = {name: source.get(name) if source.get(name) is not None else target.get(name) for name in source}
+    to_target = [n for n in agreed if agreed[n] != target.get(n)]
+    to_source = [n for n in agreed if agreed[n] != source.get(n)]
+    return agreed, to_target, to_source

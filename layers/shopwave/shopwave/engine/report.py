@@ -1,0 +1,37 @@
+"""What one run did, per flow: the figures in metrics, logs and the demo's report."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Report:
+    flow: str
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    adopted: int = 0
+    echoes: int = 0
+    conflicts: int = 0
+    parked: int = 0
+    unparked: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    wave_calls: int = 0
+    webshop_calls: int = 0
+    stopped_early: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated + self.adopted + self.deleted
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "writes": self.writes}
+
+    def merge(self, other: "Report") -> None:
+        for name, value in asdict(other).items():
+            if isinstance(value, int) and not isinstance(value, bool) and name != "flow":
+                setattr(self, name, getattr(self, name) + value)
+        self.failures += other.failures
+        self.stopped_early |= other.stopped_early

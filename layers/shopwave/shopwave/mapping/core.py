@@ -1,0 +1,144 @@
+"""A mapping is a tuple of `Field`s; each names a canonical field and where it lives on each side.
+
+`Mapping.canonical(side, record)` reads a record into the canonical form both sides are
+compared in; `Mapping.payload(side, state, names, current)` writes canonical fields back
+into the shape that side accepts. Both directions read the same declaration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Iterable
+
+from . import values
+
+SHOP = "shop"
+WAVE = "wave"
+SIDES = (SHOP, WAVE)
+
+Record = dict[str, Any]
+
+
+def get_path(record: Record | None, path: str) -> Any:
+    node: Any = record
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def set_path(document: Record, path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = document
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    shop: str | None = None
+    wave: str | None = None
+    wave_input: str | None = None  # where Wave's input takes it, when not where Wave returns it
+    kind: str = "text"  # text | code | decimal | region | list
+    country: str | None = None  # for kind "region": the canonical field holding the country
+    shop_places: int | None = None  # money written to the shop with fixed decimals ("19.90")
+    minimum: Decimal | None = None
+    # A field one side derives rather than stores (the customer's display name in the shop).
+    shop_read: Callable[[Record], Any] | None = None
+    shop_write: Callable[[Record | None, Record], Record] | None = None
+
+    def read_path(self, side: str) -> str | None:
+        return self.shop if side == SHOP else self.wave
+
+    def write_path(self, side: str) -> str | None:
+        return self.shop if side == SHOP else (self.wave_input or self.wave)
+
+    def group(self, side: str) -> str | None:
+        """Nested objects are written whole: a change to one city sends its whole address."""
+        path = self.write_path(side)
+        return path.split(".")[0] if path and "." in path else None
+
+    def normalise(self, raw: Any, state: Record) -> Any:
+        if self.kind == "code":
+            return values.code(raw)
+        if self.kind == "decimal":
+            return values.decimal(raw, minimum=self.minimum)
+        if self.kind == "region":
+            return values.region(raw, state.get(self.country))
+        if self.kind == "list":
+            return raw or None
+        return values.text(raw)
+
+    def to_side(self, side: str, value: Any) -> Any:
+        if value is not None and self.kind == "decimal" and side == SHOP and self.shop_places is not None:
+            quantum = Decimal(1).scaleb(-self.shop_places)
+            return str(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
+        return value
+
+
+class Mapping:
+    def __init__(self, fields: Iterable[Field]):
+        self.fields = tuple(fields)
+        # Regions need their country first, so they are read last.
+        self._read_order = sorted(self.fields, key=lambda f: f.kind == "region")
+        self.names = tuple(f.name for f in self.fields)
+
+    def canonical(self, side: str, record: Record) -> Record:
+        state: Record = {}
+        for field in self._read_order:
+            if side == SHOP and field.shop_read is not None:
+                raw = field.shop_read(record)
+            else:
+                path = field.read_path(side)
+                raw = get_path(record, path) if path else None
+            state[field.name] = field.normalise(raw, state)
+        return {name: state[name] for name in self.names}
+
+    def payload(self, side: str, state: Record, names: Iterable[str] | None = None,
+                current: Record | None = None) -> Record:
+        """The document that sets `names` (all fields when None) on `side` to `state`'s values.
+
+        For an update (`current` given) only the named fields and their nested siblings are
+        sent; siblings keep the side's own current spelling so nothing else moves.
+        """
+        chosen = set(self.names if names is None else names)
+        groups = {f.group(side) for f in self.fields if f.name in chosen} - {None}
+        document: Record = {}
+        for field in self.fields:
+            if field.name not in chosen and field.group(side) not in groups:
+                continue
+            if side == SHOP and field.shop_write is not None:
+                if field.name in chosen:
+                    document.update(field.shop_write(current, state))
+                continue
+            path = field.write_path(side)
+            if path is None:
+                continue
+            value = self._value_for(side, field, state, chosen, current)
+            if value is None and current is None:
+                continue  # creates leave absent fields out
+            set_path(document, path, value)
+        return document
+
+    @staticmethod
+    def _value_for(side: str, field: Field, state: Record, chosen: set[str], current: Record | None) -> Any:
+        if field.name not in chosen and current is not None and side == SHOP:
+            return get_path(current, field.shop)
+        return field.to_side(side, state.get(field.name))
+
+
+def address_fields(name: str, *, shop: str, wave: str) -> tuple[Field, ...]:
+    """The six address fields, declared once for billing and shipping addresses."""
+    return (
+        Field(f"{name}.line1", shop=f"{shop}.line1", wave=f"{wave}.addressLine1"),
+        Field(f"{name}.line2", shop=f"{shop}.line2", wave=f"{wave}.addressLine2"),
+        Field(f"{name}.city", shop=f"{shop}.city", wave=f"{wave}.city"),
+        Field(f"{name}.postal_code", shop=f"{shop}.postal_code", wave=f"{wave}.postalCode"),
+        Field(f"{name}.country", shop=f"{shop}.country", wave=f"{wave}.country.code",
+              wave_input=f"{wave}.countryCode", kind="code"),
+        Field(f"{name}.region", shop=f"{shop}.region", wave=f"{wave}.province.code",
+              wave_input=f"{wave}.provinceCode", kind="region", country=f"{name}.country"),
+    )
