@@ -30,10 +30,11 @@ class WaveFilterPager:
             data = self.client.query(document, {"page": page, "pageSize": self.page_size, "modifiedAtAfter": after})
             connection = data["business"][self.resource.list_field]
             records = [edge["node"] for edge in connection["edges"]]
+            last_seen = records[-1]["modifiedAt"] if records else None
             yield records
             if len(records) < self.page_size:
                 return
-            next_after = self._bound(records[-1]["modifiedAt"])
+            next_after = self._bound(last_seen)
             if next_after == after:
                 page += 1  # a full page within one instant: only offsets can move past it
             else:

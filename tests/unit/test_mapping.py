@@ -1,0 +1,78 @@
+"""The customer mapping is one declaration read both ways: what goes to Wave comes back equal."""
+from decimal import Decimal
+
+import pytest
+
+from shopwave.flows.customers import CUSTOMER_MAPPING as M
+from shopwave.mapping import SHOP, WAVE, BadValue
+from shopwave.mapping.values import decimal
+
+SHOP_CUSTOMER = {
+    "id": "c_1", "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "company": "",
+    "phone": "+1 416 555 0100", "mobile": None, "website": "https://ada.example", "currency": "cad",
+    "notes": "Prefers \"email\"\nnever calls", "billing_address": {"line1": "1 King St W", "line2": None,
+    "city": "Toronto", "region": "ON", "postal_code": "M5H 1A1", "country": "CA"},
+    "shipping": {"name": "Ada L.", "phone": "+1 416 555 0101", "instructions": "Back door",
+                 "address": {"line1": "2 Queen St", "city": "Toronto", "region": "CA-ON", "postal_code": "M5H 2N2", "country": "ca"}},
+}
+
+
+def as_wave_read(input_doc):
+    """What Wave returns for an input document: codes come back as nested objects."""
+    def address(a):
+        if not a:
+            return None
+        out = {k: a.get(k) for k in ("addressLine1", "addressLine2", "city", "postalCode")}
+        out["province"] = {"code": a["provinceCode"]} if a.get("provinceCode") else None
+        out["country"] = {"code": a["countryCode"]} if a.get("countryCode") else None
+        return out
+    doc = dict(input_doc)
+    doc["currency"] = {"code": doc["currency"]} if doc.get("currency") else None
+    doc["address"] = address(doc.get("address"))
+    if doc.get("shippingDetails"):
+        doc["shippingDetails"] = {**doc["shippingDetails"], "address": address(doc["shippingDetails"].get("address"))}
+    return doc
+
+
+def test_given_a_shop_customer_when_mapped_to_wave_and_read_back_then_the_canonical_state_is_equal():
+    state = M.canonical(SHOP, SHOP_CUSTOMER)
+    wave_input = M.payload(WAVE, state)
+    assert wave_input["name"] == "Ada Lovelace"
+    assert wave_input["address"]["provinceCode"] == "CA-ON"
+    assert wave_input["currency"] == "CAD"
+    assert wave_input["internalNotes"] == SHOP_CUSTOMER["notes"]
+    assert M.canonical(WAVE, as_wave_read(wave_input)) == state
+
+
+def test_given_a_wave_customer_when_mapped_to_the_shop_and_read_back_then_the_canonical_state_is_equal():
+    wave = as_wave_read({"name": "Acme Ltd", "firstName": "Bo", "lastName": "Chen", "email": "bo@acme.test",
+                         "address": {"addressLine1": "9 Rue", "city": "Montréal", "provinceCode": "CA-QC", "countryCode": "CA"}})
+    state = M.canonical(WAVE, wave)
+    shop = M.payload(SHOP, state)
+    assert shop["company"] == "Acme Ltd"
+    assert shop["billing_address"]["region"] == "CA-QC"
+    assert M.canonical(SHOP, shop) == state
+
+
+def test_given_a_changed_city_when_building_a_shop_patch_then_the_whole_address_goes_with_the_shops_own_spelling():
+    state = M.canonical(SHOP, SHOP_CUSTOMER)
+    state["billing.city"] = "Ottawa"
+    patch = M.payload(SHOP, state, ["billing.city"], current=SHOP_CUSTOMER)
+    assert patch == {"billing_address": {**SHOP_CUSTOMER["billing_address"], "city": "Ottawa"}}
+
+
+def test_given_a_person_without_company_when_wave_renames_them_then_the_shop_patch_leaves_names_alone():
+    state = M.canonical(SHOP, SHOP_CUSTOMER)
+    state["name"] = "Countess of Lovelace"
+    assert M.payload(SHOP, state, ["name"], current=SHOP_CUSTOMER) == {}
+
+
+@pytest.mark.parametrize("raw, canonical", [("19.90", "19.9"), ("100", "100"), ("0.000", "0"), (Decimal("1.50"), "1.5")])
+def test_given_decimal_strings_when_normalised_then_equal_amounts_compare_equal(raw, canonical):
+    assert decimal(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", [1.5, "abc", "1" * 40, "NaN"])
+def test_given_absurd_numbers_when_normalised_then_they_are_refused_with_a_reason(raw):
+    with pytest.raises(BadValue):
+        decimal(raw)

@@ -1,0 +1,51 @@
+"""WaveFilterPager on canned responses: it re-filters instead of turning offset pages."""
+from shopwave.engine.paging import WaveFilterPager
+from shopwave.flows.customers import CUSTOMER
+
+
+class CannedWave:
+    """Answers list queries from a fixed list sorted by (modifiedAt, id); `>` filter semantics."""
+
+    def __init__(self, records):
+        self.records = sorted(records, key=lambda r: (r["modifiedAt"], r["id"]))
+        self.asked = []
+
+    def query(self, document, variables):
+        self.asked.append((variables["modifiedAtAfter"], variables["page"]))
+        after = variables["modifiedAtAfter"]
+        rows = [r for r in self.records if after is None or r["modifiedAt"] > after]
+        size, page = variables["pageSize"], variables["page"]
+        chunk = rows[(page - 1) * size: page * size]
+        return {"business": {"customers": {"pageInfo": {"currentPage": page}, "edges": [{"node": r} for r in chunk]}}}
+
+
+def rec(i, ms):
+    return {"id": f"w{i}", "modifiedAt": f"2026-11-25T10:00:00.{ms:03d}Z"}
+
+
+def test_given_records_at_distinct_instants_when_paging_then_each_page_refilters_from_page_one():
+    wave = CannedWave([rec(i, i * 10) for i in range(5)])
+    pages = list(WaveFilterPager(wave, CUSTOMER.wave, 2).pages(None))
+    seen = [r["id"] for page in pages for r in page]
+    assert set(seen) == {f"w{i}" for i in range(5)}
+    assert all(page == 1 for _, page in wave.asked)
+
+
+def test_given_a_full_page_sharing_one_instant_when_paging_then_it_turns_the_page_instead_of_looping():
+    wave = CannedWave([rec(i, 500) for i in range(5)] + [rec(9, 900)])
+    seen = {r["id"] for page in WaveFilterPager(wave, CUSTOMER.wave, 2).pages(None) for r in page}
+    assert seen == {"w0", "w1", "w2", "w3", "w4", "w9"}
+    assert len(wave.asked) < 10
+
+
+def test_given_a_record_modified_between_page_reads_when_paging_then_it_is_still_read():
+    records = [rec(i, i * 10) for i in range(6)]
+    wave = CannedWave(records)
+    pager = WaveFilterPager(wave, CUSTOMER.wave, 2).pages(None)
+    first = next(pager)
+    # w1 moves to the end while the reader is between pages; offset paging would skip w2.
+    records[1]["modifiedAt"] = "2026-11-25T10:00:01.000Z"
+    wave.records = sorted(records, key=lambda r: (r["modifiedAt"], r["id"]))
+    rest = [r["id"] for page in pager for r in page]
+    assert {r["id"] for r in first} | set(rest) == {f"w{i}" for i in range(6)}
+    assert "w1" in rest
