@@ -11,6 +11,7 @@ class Report:
     created: int = 0
     updated: int = 0
     adopted: int = 0
+    filled: int = 0  # source records completed with what the target filled in
     echoes: int = 0
     conflicts: int = 0
     parked: int = 0
@@ -24,7 +25,7 @@ class Report:
 
     @property
     def writes(self) -> int:
-        return self.created + self.updated + self.adopted + self.deleted
+        return self.created + self.updated + self.adopted + self.filled + self.deleted
 
     def as_dict(self) -> dict:
         return {**asdict(self), "writes": self.writes}

@@ -49,7 +49,6 @@ class Engine:
                  claim_wait: float = 10.0, reserve_seconds: float = 10.0):
         self.store = store
         self.sides = sides
-        self.owner = uuid.uuid4().hex
         self.claim_lease = claim_lease
         self.claim_wait = claim_wait
         self.reserve_seconds = reserve_seconds
@@ -139,11 +138,14 @@ class Engine:
             report.echoes += 1
             return
         key = self._claim_key(flow, record, link)
-        self._claim(key)
+        token = self._claim(key)
         try:
             fresh = self.store.get_link(flow.entity.name, flow.source, source.record_id(record))
             if fresh is not None and (link is None or fresh.revision != link.revision):
                 link, counterparts = fresh, {}  # another writer got here first: decide again
+                if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
+                    report.echoes += 1  # it already handled this version of the record, or a newer one
+                    return
             if source.deleted(flow.entity, record):
                 self._on_deleted(flow, record, link, report)
             elif link is None:
@@ -155,7 +157,7 @@ class Engine:
                 current = counterparts.get(target_id) or self.sides[flow.target].fetch(flow.entity, target_id)
                 self._update(flow, record, state, link, current, report)
         finally:
-            self.store.release(key, self.owner)
+            self.store.release(key, token)
 
     def _claim_key(self, flow: Flow, record: Record, link: Link | None) -> str:
         if flow.source == SHOP:
@@ -164,12 +166,15 @@ class Engine:
             return f"{flow.entity.name}#shop#{link.shop_id}"
         return f"{flow.entity.name}#wave#{record['id']}"
 
-    def _claim(self, key: str) -> None:
+    def _claim(self, key: str) -> str:
+        """A claim is this call's alone (threads of one process share the engine)."""
+        token = uuid.uuid4().hex
         deadline = time.monotonic() + self.claim_wait
-        while not self.store.claim(key, self.owner, self.claim_lease):
+        while not self.store.claim(key, token, self.claim_lease):
             if time.monotonic() > deadline:
                 raise ClaimBusy(f"{key} is being written by another run")
             time.sleep(0.1)
+        return token
 
     def _adopt_or_create(self, flow: Flow, record: Record, state: Record, report: Report) -> None:
         source, target = self.sides[flow.source], self.sides[flow.target]
@@ -185,20 +190,22 @@ class Engine:
             raise Ambiguous(f"{len(candidates)} possible counterparts in {flow.target}: {ids}")
         if candidates:
             counterpart = candidates[0]
-            theirs = entity.mapping.canonical(flow.target, counterpart)
-            agreed, to_target, to_source = merging.adopt(state, theirs)
-            if to_target:
-                counterpart = target.update(entity, counterpart, entity.mapping.payload(flow.target, agreed, to_target, counterpart))
-            if to_source:
-                record = source.update(entity, record, entity.mapping.payload(flow.source, agreed, to_source, record))
             report.adopted += 1
         elif flow.target in entity.creates_in:
             counterpart = target.create(entity, entity.mapping.payload(flow.target, state), record_id)
-            agreed = state
             report.created += 1
         else:
             report.skipped += 1
             return
+        # The two records now agree field by field: the source's values win where it has one;
+        # what only the target has (an adopted record's data, a default Wave filled in on
+        # create) is written back to the source once, so later runs see no difference.
+        agreed, to_target, to_source = merging.adopt(state, entity.mapping.canonical(flow.target, counterpart))
+        if to_target:
+            counterpart = target.update(entity, counterpart, entity.mapping.payload(flow.target, agreed, to_target, counterpart))
+        if to_source:
+            record = source.update(entity, record, entity.mapping.payload(flow.source, agreed, to_source, record))
+            report.filled += 1
         self._save_link(flow, record, counterpart, agreed, None)
 
     def _update(self, flow: Flow, record: Record, state: Record, link: Link, current: Record | None, report: Report) -> None:

@@ -176,7 +176,7 @@ class StateStore:
         self.writes += 1
         try:
             StateItem(pk=f"claim#{key}", sk="-", owner=owner, expires_at=now + lease).save(
-                condition=StateItem.pk.does_not_exist() | (StateItem.expires_at < now) | (StateItem.owner == owner))
+                condition=StateItem.pk.does_not_exist() | (StateItem.expires_at < now))
             return True
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":

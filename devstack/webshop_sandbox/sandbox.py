@@ -1,0 +1,280 @@
+"""WebshopSandbox: the reference implementation of the Customwebshop contract."""
+
+import base64
+import binascii
+import hashlib
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+from .errors import ApiError, bad_request, conflict, not_found
+from .orders import normalize_order
+from .schemas import check_resource, check_shape, merge_patch, normalize_customer, normalize_product
+from .store import Store
+from .values import format_ts, parse_ts
+from .webhooks import AutoDeliverer, post_event
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+FAULT_CODES = {429: "rate_limited", 500: "internal_error", 502: "bad_gateway",
+               503: "unavailable", 504: "gateway_timeout"}
+
+
+def public(record):
+    """The record as the API shows it (internal ``_...`` keys removed)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")} if record else None
+
+
+def _fields(record):
+    skip = ("id", "created_at", "updated_at", "version", "deleted")
+    return {k: v for k, v in record.items() if k not in skip}
+
+
+def _check_if_match(record, if_match):
+    if if_match is None:
+        return
+    text = if_match.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise bad_request(f"If-Match must be a record version such as 3, got {if_match!r}")
+    if int(text) != record["version"]:
+        raise ApiError(412, "precondition_failed",
+                       f"{record['id']} is at version {record['version']}, not {int(text)}")
+
+
+class WebshopSandbox:
+    def __init__(self, db_path=":memory:", api_key="shop-sandbox-key", webhook_secret="whsec_sandbox",
+                 webhook_urls=None, auto_deliver=False, base_path="/api/v1", retry_interval=1.0):
+        self.store = Store(db_path)
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.webhook_urls = dict(webhook_urls or {})
+        self.base_path = base_path.rstrip("/")
+        self.requests = []
+        self._faults = []
+        self._fault_lock = threading.Lock()
+        self._deliver_lock = threading.Lock()
+        self._server = self._thread = None
+        self._auto = AutoDeliverer(self.deliver_webhooks, retry_interval) if auto_deliver else None
+
+    # -- server lifecycle ------------------------------------------------------------------
+    def start(self, port=0, host="127.0.0.1"):
+        from .server import make_handler
+
+        self._server = ThreadingHTTPServer((host, port), make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="webshop-sandbox", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    @property
+    def port(self):
+        return self._server.server_address[1] if self._server else None
+
+    @property
+    def base_url(self):
+        if not self._server:
+            return None
+        host = self._server.server_address[0]
+        return f"http://{host}:{self.port}{self.base_path}"
+
+    def stop(self):
+        if self._auto:
+            self._auto.stop()
+            self._auto = None
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # -- test controls ----------------------------------------------------------------------
+    def inject_fault(self, status=503, count=1, retry_after=None):
+        with self._fault_lock:
+            self._faults.extend([(status, retry_after)] * count)
+
+    def take_fault(self):
+        """The ApiError for the next injected fault, or None."""
+        with self._fault_lock:
+            if not self._faults:
+                return None
+            status, retry_after = self._faults.pop(0)
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        return ApiError(status, FAULT_CODES.get(status, "injected_fault"), f"injected fault ({status})", headers)
+
+    def record_request(self, method, path, status):
+        self.requests.append({"method": method, "path": path, "status": status})
+
+    def reset_counters(self):
+        self.requests.clear()
+
+    # -- direct access (same rules as the API, not counted in ``requests``) -----------------
+    def _normalize(self, resource, data, previous=None):
+        if resource == "customers":
+            return normalize_customer(data)
+        if resource == "products":
+            return normalize_product(data)
+        return normalize_order(data, self.store.get, previous)
+
+    def _check_unique(self, resource, fields, record_id=None):
+        if resource == "products" and fields.get("sku"):
+            for other in self.store.find("products", "sku", fields["sku"]):
+                if other["id"] != record_id and not other["deleted"]:
+                    raise conflict(f"sku {fields['sku']!r} is already used by {other['id']}", "duplicate_sku")
+        if resource == "orders" and fields.get("number"):
+            for other in self.store.find("orders", "number", fields["number"]):
+                if other["id"] != record_id:
+                    raise conflict(f"order number {fields['number']!r} is already used by {other['id']}",
+                                   "duplicate_number")
+
+    def create(self, resource, data):
+        """Create a record. Direct callers may pass an ``id`` to seed a fixed one."""
+        data = dict(data)
+        return self._create(resource, data, data.pop("id", None))
+
+    def _create(self, resource, data, record_id=None):
+        check_resource(resource)
+        check_shape(resource, data)
+        with self.store.lock:
+            if record_id is not None and self.store.get(resource, record_id):
+                raise conflict(f"{resource} {record_id!r} already exists", "duplicate_id")
+            fields = self._normalize(resource, data)
+            self._check_unique(resource, fields)
+            if resource == "orders" and fields["number"] is None:
+                fields["number"] = self.store.next_order_number()
+            record = self.store.insert(resource, fields, record_id)
+        self._changed()
+        return public(record)
+
+    def update(self, resource, record_id, data, if_match=None):
+        """PATCH: given fields replace, nested objects merge, order lines merge by line id."""
+        check_resource(resource)
+        check_shape(resource, data)
+        with self.store.lock:
+            current = self.store.get(resource, record_id)
+            if current is None:
+                raise not_found(resource, record_id)
+            _check_if_match(current, if_match)
+            if current["deleted"]:
+                raise conflict(f"{resource} {record_id!r} is deleted", "deleted")
+            old = _fields(current)
+            fields = self._normalize(resource, merge_patch(old, data), current)
+            if resource == "orders" and fields["number"] is None:
+                fields["number"] = old["number"]
+            if fields == old:
+                return public(current)  # nothing changed: no new version, no webhook
+            self._check_unique(resource, fields, record_id)
+            record = self.store.replace(resource, record_id, fields)
+        self._changed()
+        return public(record)
+
+    def delete(self, resource, record_id, if_match=None):
+        """Soft delete; deleting a deleted record answers it unchanged."""
+        check_resource(resource)
+        with self.store.lock:
+            current = self.store.get(resource, record_id)
+            if current is None:
+                raise not_found(resource, record_id)
+            _check_if_match(current, if_match)
+            if current["deleted"]:
+                return public(current)
+            record = self.store.replace(resource, record_id, _fields(current), deleted=True)
+        self._changed()
+        return public(record)
+
+    def get(self, resource, record_id):
+        check_resource(resource)
+        with self.store.lock:
+            return public(self.store.get(resource, record_id))
+
+    def all(self, resource):
+        check_resource(resource)
+        with self.store.lock:
+            return [public(r) for r in self.store.all(resource)]
+
+    # -- API helpers ---------------------------------------------------------------------------
+    def api_create(self, resource, body, key=None):
+        """POST: (status, body, replayed); honours an Idempotency-Key."""
+        if key is None:
+            return 201, self._create(resource, body), False
+        canonical = json.dumps([resource, body], sort_keys=True, separators=(",", ":"))
+        fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        with self.store.lock:
+            seen = self.store.idempotent_result(key)
+            if seen:
+                if seen[0] != fingerprint:
+                    raise conflict("this Idempotency-Key was used with another request body",
+                                   "idempotency_key_reused")
+                return seen[1], seen[2], True
+            record = self._create(resource, body)
+            self.store.remember(key, fingerprint, 201, record)
+        return 201, record, False
+
+    def list_page(self, resource, updated_after=None, limit=None, cursor=None):
+        check_resource(resource)
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        else:
+            if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+                raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
+            limit = int(limit)
+        watermark = format_ts(parse_ts(updated_after, "updated_after")) if updated_after is not None else None
+        after = self._decode_cursor(resource, cursor) if cursor else None
+        with self.store.lock:
+            rows = self.store.feed(resource, watermark, after, limit + 1)
+        page = rows[:limit]
+        next_cursor = self._encode_cursor(resource, page[-1]) if len(rows) > limit else None
+        return {"data": [public(r) for r in page], "next_cursor": next_cursor}
+
+    @staticmethod
+    def _encode_cursor(resource, record):
+        raw = json.dumps([resource, record["updated_at"], record["id"]], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+    @staticmethod
+    def _decode_cursor(resource, cursor):
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            kind, updated_at, record_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            if kind != resource or not isinstance(updated_at, str) or not isinstance(record_id, str):
+                raise ValueError(kind)
+            return updated_at, record_id
+        except (ValueError, TypeError, binascii.Error, UnicodeError):
+            raise bad_request("cursor is not a cursor this feed issued", code="bad_cursor") from None
+
+    # -- webhooks ------------------------------------------------------------------------------
+    @property
+    def outbox(self):
+        return [event for _, _, event in self.store.pending()]
+
+    def set_webhook_urls(self, urls):
+        self.webhook_urls = dict(urls or {})
+        self._changed()
+
+    def _changed(self):
+        if self._auto:
+            self._auto.poke()
+
+    def deliver_webhooks(self):
+        """POST each pending event (signed) to its resource's URL -> [(event, status)].
+
+        ``status`` is the receiver's HTTP status, or None if it could not be reached. Only
+        2xx answers remove an event; the rest stay pending (same delivery id on retry).
+        Events for a resource without a URL are left pending and not reported.
+        """
+        results = []
+        with self._deliver_lock:
+            for seq, resource, event in self.store.pending():
+                url = self.webhook_urls.get(resource)
+                if not url:
+                    continue
+                status = post_event(url, self.webhook_secret, event)
+                if status is not None and 200 <= status < 300:
+                    self.store.delivered(seq)
+                else:
+                    self.store.attempted(seq, status)
+                results.append((event, status))
+        return results
