@@ -1,13 +1,16 @@
 """Wires settings, clients, the state store and the engine together once per process."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from .clients.wave import WaveClient
 from .clients.webshop import WebshopClient
 from .config import Settings, secret
 from .engine import Engine
+from .engine.catalog import WaveCatalog, options_from_env
 from .engine.sides import ShopSide, WaveSide
+from .flows import flow_for
 from .mapping import SHOP, WAVE
 from .state import StateStore
 from .state.models import bind
@@ -20,7 +23,9 @@ class Runtime:
         self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id)
         self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size)
         self.store = StateStore()
-        self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave)})
+        options = options_from_env(os.environ)
+        self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
+                             flows=flow_for, catalog=WaveCatalog(self.wave, options), options=options)
 
     def calls(self) -> dict[str, int]:
         return {"wave": self.wave.calls.total, "webshop": self.webshop.calls.total}

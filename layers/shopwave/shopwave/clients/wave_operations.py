@@ -7,15 +7,16 @@ from functools import lru_cache
 ERRORS = "didSucceed inputErrors { code message path }"
 
 
-def list_document(resource, *, with_filter: str | None = None, filter_type: str = "String") -> str:
+def list_document(resource, *, with_filter: str | None = None, filter_type: str = "String", partition: str = "") -> str:
     variables = "$businessId: ID!, $page: Int!, $pageSize: Int!, $modifiedAtAfter: DateTime"
     arguments = "page: $page, pageSize: $pageSize, sort: [MODIFIED_AT_ASC], modifiedAtAfter: $modifiedAtAfter"
     if with_filter:
         variables += f", ${with_filter}: {filter_type}"
         arguments += f", {with_filter}: ${with_filter}"
-    if resource.list_args:
-        arguments += f", {resource.list_args}"
-    return (f"query List{resource.type_name}s({variables}) {{ business(id: $businessId) {{ "
+    if partition:
+        arguments += f", {partition}"
+    name = f"List{resource.type_name}s{''.join(c for c in partition.title() if c.isalnum())}"
+    return (f"query {name}({variables}) {{ business(id: $businessId) {{ "
             f"{resource.list_field}({arguments}) {{ pageInfo {{ currentPage totalPages totalCount }} "
             f"edges {{ node {{ {resource.selection} }} }} }} }} }}")
 
@@ -35,3 +36,18 @@ def get_many_document(resource, count: int) -> str:
 def mutation_document(resource, mutation: str, input_type: str) -> str:
     return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {input_type}!) {{ "
             f"{mutation}(input: $input) {{ {ERRORS} {resource.output} {{ {resource.selection} }} }} }}")
+
+
+def _input_type(mutation: str) -> str:
+    return f"{mutation[0].upper()}{mutation[1:]}Input"
+
+
+def action_document(resource, mutation: str) -> str:
+    """A mutation on one record by id that answers the record (productArchive, invoiceApprove)."""
+    return mutation_document(resource, mutation, _input_type(mutation))
+
+
+def delete_document(resource) -> str:
+    mutation = resource.delete
+    return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {_input_type(mutation)}!) {{ "
+            f"{mutation}(input: $input) {{ {ERRORS} }} }}")

@@ -9,11 +9,17 @@ from ..mapping import SHOP, WAVE, Mapping
 Record = dict[str, Any]
 
 
+def never(record: Record) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class WaveLookup:
-    """Find adoption candidates in Wave: list `filter_arg` (a list argument) = canonical `field`."""
+    """Adoption candidates in Wave whose canonical `field` equals the record's (case-folded).
+    With `filter_arg` the list is filtered by Wave; without, Wave cannot filter on it and the
+    list is scanned once per run."""
     field: str
-    filter_arg: str
+    filter_arg: str | None
     graphql_type: str = "String"
 
 
@@ -27,9 +33,16 @@ class WaveResource:
     patch: str  # "customerPatch"
     output: str  # the mutation payload's entity field: "customer"
     lookups: tuple[WaveLookup, ...] = ()
-    list_args: str = ""  # static list arguments, e.g. "isArchived: null"
-    # Extra input on create: (source record id) -> fields, e.g. displayId = the shop id.
-    create_extras: Callable[[str], Record] | None = None
+    # Lists read separately, each with its own watermark (archived products are hidden otherwise).
+    partitions: tuple[str, ...] = ("",)
+    # Document keys that are mutations of their own: {"@archive": "productArchive"}.
+    actions: dict[str, str] = field(default_factory=dict)
+    delete: str | None = None  # mutation that deletes a counterpart, where policy allows
+    deletable: Callable[[Record], bool] = never
+    id_input: str = "id"  # how action/delete inputs name the record
+    deleted: Callable[[Record], bool] = never
+    # Extra input on create: (source record id, options) -> fields, e.g. displayId = the shop id.
+    create_extras: Callable[[str, dict], Record] | None = None
     # A Wave record that carries the shop id (displayId) is that record's counterpart.
     shop_id_field: str | None = None
 
@@ -55,7 +68,10 @@ class Entity:
     shop: ShopResource
     wave: WaveResource
     creates_in: frozenset[str] = frozenset({SHOP, WAVE})  # sides the sync may create records in
-    on_shop_delete: str = "mark"  # mark | archive
+    on_shop_delete: str = "mark"  # mark | delete_if_draft
+    skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
+    link_extra: Callable[[Record, str], Record] | None = None  # what has no field on the other side
+    verify: Callable[[Record, Record], str | None] | None = None  # (shop, wave) -> mismatch or None
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,6 @@ class Flow:
     entity: Entity
     source: str  # SHOP or WAVE
     page_size: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def target(self) -> str:

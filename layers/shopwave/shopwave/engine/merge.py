@@ -32,11 +32,14 @@ class Merge:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def merge(base: Record, source: Record, target: Record, *, source_is_later: bool) -> Merge:
+def merge(base: Record, source: Record, target: Record, *, source_is_later: bool,
+          ignore: frozenset[str] = frozenset()) -> Merge:
+    """`ignore`: fields that only travel into the source (payments into the shop): the
+    source's own changes to them stay where they are."""
     result = Merge(agreed=dict(base))
     for name, value in source.items():
         agreed = base.get(name)
-        if value == agreed:
+        if value == agreed or name in ignore:
             continue
         result.agreed[name] = value
         theirs = target.get(name)
@@ -52,11 +55,19 @@ def merge(base: Record, source: Record, target: Record, *, source_is_later: bool
     return result
 
 
-def adopt(source: Record, target: Record) -> tuple[Record, list[str], list[str]]:
+def adopt(source: Record, target: Record, *, into_source: frozenset[str] = frozenset(),
+          into_target: frozenset[str] = frozenset()) -> tuple[Record, list[str], list[str]]:
     """Two records met for the first time (no agreed state): the source's values win where it
-    has one, the target fills what the source leaves empty. Returns the agreed state and the
-    fields to write to the target and to the source."""
-    agreed = {name: source.get(name) if source.get(name) is not None else target.get(name) for name in source}
+    has one, the target fills what the source leaves empty; a field that travels only one
+    way takes the value of the side it comes from. Returns the agreed state and the fields to
+    write to the target and to the source."""
+    def pick(name):
+        if name in into_source:
+            return target.get(name)
+        if name in into_target or source.get(name) is not None:
+            return source.get(name)
+        return target.get(name)
+    agreed = {name: pick(name) for name in source}
     to_target = [n for n in agreed if agreed[n] != target.get(n)]
     to_source = [n for n in agreed if agreed[n] != source.get(n)]
     return agreed, to_target, to_source

@@ -17,13 +17,14 @@ Record = dict[str, Any]
 class WaveFilterPager:
     overlap = timedelta(milliseconds=1)
 
-    def __init__(self, client, resource, page_size: int):
+    def __init__(self, client, resource, page_size: int, partition: str = ""):
         self.client = client
         self.resource = resource
         self.page_size = page_size
+        self.partition = partition
 
     def pages(self, since: str | None) -> Iterator[list[Record]]:
-        document = ops.list_document(self.resource)
+        document = ops.list_document(self.resource, partition=self.partition)
         after = self._bound(since)
         page = 1
         while True:

@@ -11,12 +11,14 @@ class Report:
     created: int = 0
     updated: int = 0
     adopted: int = 0
+    dependencies: int = 0  # records synced first because this flow's records needed them
     filled: int = 0  # source records completed with what the target filled in
     echoes: int = 0
     conflicts: int = 0
     parked: int = 0
     unparked: int = 0
     deleted: int = 0
+    kept: int = 0  # deleted or cancelled at the source, counterpart kept by policy (reported)
     skipped: int = 0
     wave_calls: int = 0
     webshop_calls: int = 0

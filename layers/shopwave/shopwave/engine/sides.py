@@ -1,7 +1,7 @@
 """The two sides behind one interface, so the engine never asks which system it is talking to.
 
 Each side reads pages of changed records (its own paging scheme), fetches records by id,
-finds adoption candidates, and creates or updates records, for any declared entity.
+finds adoption candidates, and creates, updates or deletes records, for any declared entity.
 """
 from __future__ import annotations
 
@@ -17,12 +17,24 @@ from .declarations import Entity, Record
 from .paging import WaveFilterPager
 
 
+def _actions(payload: Record) -> tuple[Record, list[str]]:
+    """Split a document into fields and `@action` markers (mutations of their own)."""
+    return {k: v for k, v in payload.items() if not k.startswith("@")}, [k for k, v in payload.items() if k.startswith("@") and v]
+
+
+def _folded(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
 class ShopSide:
     name = SHOP
     overlap = timedelta(seconds=1)
 
     def __init__(self, client: WebshopClient):
         self.client = client
+
+    def new_run(self) -> None:
+        pass
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -36,7 +48,10 @@ class ShopSide:
     def deleted(entity: Entity, record: Record) -> bool:
         return entity.shop.deleted(record)
 
-    def pages(self, entity: Entity, since: str | None, page_size: int) -> Iterator[list[Record]]:
+    def partitions(self, entity: Entity) -> list[str]:
+        return [""]
+
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
         # The keyset cursor is exact while records change; the overlap re-reads the boundary.
         after = timestamps.minus(since, self.overlap) if since else None
         yield from self.client.iter_changed(entity.shop.resource, after)
@@ -60,18 +75,23 @@ class ShopSide:
 
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
         key = idempotency_key(entity.name, "from-wave", source_id)
-        return self.client.create(entity.shop.resource, payload, idempotency_key=key)
+        return self.client.create(entity.shop.resource, _actions(payload)[0], idempotency_key=key)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        return self.client.patch(entity.shop.resource, current["id"], payload, if_match=current.get("version"))
+        return self.client.patch(entity.shop.resource, current["id"], _actions(payload)[0], if_match=current.get("version"))
 
 
 class WaveSide:
     name = WAVE
     fetch_batch = 50
 
-    def __init__(self, client: WaveClient):
+    def __init__(self, client: WaveClient, options: dict[str, Any] | None = None):
         self.client = client
+        self.options = options or {}
+        self._scans: dict[tuple[str, str], dict[Any, list[Record]]] = {}
+
+    def new_run(self) -> None:
+        self._scans.clear()
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -83,10 +103,13 @@ class WaveSide:
 
     @staticmethod
     def deleted(entity: Entity, record: Record) -> bool:
-        return bool(record.get("isArchived"))
+        return entity.wave.deleted(record)
 
-    def pages(self, entity: Entity, since: str | None, page_size: int) -> Iterator[list[Record]]:
-        return WaveFilterPager(self.client, entity.wave, page_size).pages(since)
+    def partitions(self, entity: Entity) -> list[str]:
+        return list(entity.wave.partitions)
+
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+        return WaveFilterPager(self.client, entity.wave, page_size, partition).pages(since)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)
@@ -106,28 +129,59 @@ class WaveSide:
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record) -> list[Record]:
         found: dict[str, Record] = {}
-        lookups = list(entity.wave.lookups)
-        for lookup in lookups:
-            value = source_id if lookup.field == "@source_id" else state.get(lookup.field)
+        for lookup in entity.wave.lookups:
+            value = state.get(lookup.field)
             if not value:
                 continue
-            document = ops.list_document(entity.wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
-            data = self.client.query(document, {"page": 1, "pageSize": 20, lookup.filter_arg: value})
-            for edge in data["business"][entity.wave.list_field]["edges"]:
-                found[edge["node"]["id"]] = edge["node"]
-        # displayId holding the shop id is exact; Wave cannot filter on it, so it is checked on
-        # the records the other lookups found.
+            if lookup.filter_arg is None:
+                matches = self._scan(entity, lookup.field).get(_folded(value), [])
+            else:
+                document = ops.list_document(entity.wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
+                data = self.client.query(document, {"page": 1, "pageSize": 20, lookup.filter_arg: value})
+                nodes = [edge["node"] for edge in data["business"][entity.wave.list_field]["edges"]]
+                matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
+            found.update((m["id"], m) for m in matches)
+        # displayId holding the shop id is exact: it beats other matches.
         field = entity.wave.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
 
+    def _scan(self, entity: Entity, field: str) -> dict[Any, list[Record]]:
+        """Every active record by one field's value: Wave cannot filter on it (product names)."""
+        key = (entity.name, field)
+        if key not in self._scans:
+            index: dict[Any, list[Record]] = {}
+            pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.partitions[0])
+            for page in pager.pages(None):
+                for record in page:
+                    value = entity.mapping.value(WAVE, record, field)
+                    index.setdefault(_folded(value), []).append(record)
+            self._scans[key] = index
+        return self._scans[key]
+
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
-        extras = entity.wave.create_extras(source_id) if entity.wave.create_extras else {}
-        input_ = {"businessId": self.client.business_id, **extras, **payload}
-        result = self.client.mutate(entity.wave.create, ops.mutation_document(entity.wave, entity.wave.create, entity.wave.create_input), input_)
-        return result[entity.wave.output]
+        fields, actions = _actions(payload)
+        extras = entity.wave.create_extras(source_id, self.options) if entity.wave.create_extras else {}
+        input_ = {"businessId": self.client.business_id, **extras, **fields}
+        document = ops.mutation_document(entity.wave, entity.wave.create, entity.wave.create_input)
+        record = self.client.mutate(entity.wave.create, document, input_)[entity.wave.output]
+        return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        input_: dict[str, Any] = {"id": current["id"], **payload}
-        result = self.client.mutate(entity.wave.patch, ops.mutation_document(entity.wave, entity.wave.patch, entity.wave.patch_input), input_)
-        return result[entity.wave.output]
+        fields, actions = _actions(payload)
+        record = current
+        if fields:
+            document = ops.mutation_document(entity.wave, entity.wave.patch, entity.wave.patch_input)
+            record = self.client.mutate(entity.wave.patch, document, {"id": current["id"], **fields})[entity.wave.output]
+        return self._run_actions(entity, record, actions)
+
+    def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+        for action in actions:
+            mutation = entity.wave.actions[action]
+            document = ops.action_document(entity.wave, mutation)
+            result = self.client.mutate(mutation, document, {entity.wave.id_input: record["id"]})
+            record = result.get(entity.wave.output) or record
+        return record
+
+    def delete(self, entity: Entity, record: Record) -> None:
+        self.client.mutate(entity.wave.delete, ops.delete_document(entity.wave), {entity.wave.id_input: record["id"]})

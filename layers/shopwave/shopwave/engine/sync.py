@@ -2,8 +2,8 @@
 echo, create, adopt, update (three-way merge) and delete policy, writing only the target.
 
 Rules from SYNC.md kept here once for every flow: links (1), adopt before create (2), no
-echoes (3), three-way merge (4), watermarks that never skip (6), parking (7), one writer per
-record (8), deletes by policy (9).
+echoes (3), three-way merge (4), dependencies first (5), watermarks that never skip (6),
+parking (7), one writer per record (8), deletes by policy (9).
 """
 from __future__ import annotations
 
@@ -16,17 +16,14 @@ from typing import Any, Callable, Iterable
 from ..clients.wave import WaveGraphQLError, WaveInputError, WaveTransportError
 from ..clients.webshop import WebshopInputError, WebshopStale, WebshopTransportError
 from ..mapping import SHOP, BadValue, state_hash
-from ..state import Link, LinkRaced, StateStore, Watermark
+from ..state import Link, LinkRaced, StateStore
 from . import merge as merging
+from .catalog import UnknownTaxRate
+from .context import MissingDependency, SyncContext
 from .declarations import Flow, Record
 from .report import Report
 
 logger = logging.getLogger("shopwave.engine")
-
-# A record failing with these is parked and retried later; the rest of the page goes on.
-PARKABLE = (BadValue, WaveInputError, WaveGraphQLError, WebshopInputError, WebshopStale, LinkRaced)
-# These mean a system is down: stop here, keep the watermark before this record.
-TRANSPORT = (WaveTransportError, WebshopTransportError)
 
 
 class ClaimBusy(Exception):
@@ -41,76 +38,93 @@ class CounterpartMissing(Exception):
     """The linked record is gone from the target; an operator decides (SYNC.md rule 9)."""
 
 
-PARKABLE = PARKABLE + (ClaimBusy, Ambiguous, CounterpartMissing)
+# A record failing with these is parked and retried later; the rest of the page goes on.
+PARKABLE = (BadValue, WaveInputError, WaveGraphQLError, WebshopInputError, WebshopStale, LinkRaced,
+            ClaimBusy, Ambiguous, CounterpartMissing, MissingDependency, UnknownTaxRate)
+# These mean a system is down: stop here, keep the watermark before this record.
+TRANSPORT = (WaveTransportError, WebshopTransportError)
+MAX_DEPENDENCIES = 25
 
 
 class Engine:
-    def __init__(self, store: StateStore, sides: dict[str, Any], *, claim_lease: timedelta = timedelta(seconds=60),
-                 claim_wait: float = 10.0, reserve_seconds: float = 10.0):
+    def __init__(self, store: StateStore, sides: dict[str, Any], *, flows: Callable[[str, str], Flow],
+                 catalog: Any = None, options: dict[str, Any] | None = None,
+                 claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0):
         self.store = store
         self.sides = sides
+        self.flow_for = flows  # (entity, source side) -> the flow that syncs a dependency on demand
+        self.catalog = catalog
+        self.options = options or {}
         self.claim_lease = claim_lease
         self.claim_wait = claim_wait
         self.reserve_seconds = reserve_seconds
 
+    def _context(self) -> SyncContext:
+        for side in self.sides.values():
+            side.new_run()
+        return SyncContext(self.store, self.catalog, self.options)
+
     # entry points ------------------------------------------------------------------------
     def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None) -> Report:
-        """Retry what is parked and due, then everything changed since the watermark."""
-        report = Report(flow.name)
+        """Retry what is parked and due, then everything changed since each watermark."""
+        report, ctx = Report(flow.name), self._context()
         source = self.sides[flow.source]
         parked = {p.source_id for p in self.store.parked(flow.name)}
         due = [p.source_id for p in self.store.parked(flow.name, due_only=True)]
         if due:
             records = source.fetch_many(flow.entity, due)
-            self._sync_page(flow, [records[i] for i in due if i in records], parked, report)
-        mark = self.store.watermark(flow.name)
-        for page in source.pages(flow.entity, mark.ts, flow.page_size):
-            fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
-            handled = self._sync_page(flow, fresh, parked, report)
-            for record in handled:
-                mark.advance(source.stamp(record), source.record_id(record))
-            if handled:
-                self.store.save_watermark(flow.name, mark)  # saved only after the page is committed
-            if len(handled) < len(fresh):
-                break  # a system went down mid-page: the rest waits for the next run
-            if time_left is not None and time_left() < self.reserve_seconds:
-                report.stopped_early = True
+            self._sync_page(flow, [records[i] for i in due if i in records], parked, report, ctx)
+        for partition in source.partitions(flow.entity):
+            if not self._sweep_partition(flow, partition, parked, report, ctx, time_left):
                 break
         return report
 
-    def sync_ids(self, flow: Flow, ids: Iterable[str]) -> Report:
-        """Sync named records now (a webhook): fetched fresh, so stale deliveries write nothing stale."""
-        report = Report(flow.name)
+    def _sweep_partition(self, flow, partition, parked, report, ctx, time_left) -> bool:
+        source = self.sides[flow.source]
+        bookmark = flow.name + (f"#{partition}" if partition else "")
+        mark = self.store.watermark(bookmark)
+        for page in source.pages(flow.entity, partition, mark.ts, flow.page_size):
+            fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
+            handled = self._sync_page(flow, fresh, parked, report, ctx)
+            for record in handled:
+                mark.advance(source.stamp(record), source.record_id(record))
+            if handled:
+                self.store.save_watermark(bookmark, mark)  # saved only after the page is committed
+            if len(handled) < len(fresh):
+                return False  # a system went down mid-page: the rest waits for the next run
+            if time_left is not None and time_left() < self.reserve_seconds:
+                report.stopped_early = True
+                return False
+        return True
+
+    def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None) -> Report:
+        """Sync named records now (a webhook, a dependency): fetched fresh, so a stale or
+        repeated delivery writes nothing stale."""
+        report, ctx = Report(flow.name), ctx or self._context()
         ids = list(ids)
         records = self.sides[flow.source].fetch_many(flow.entity, ids)
         parked = {p.source_id for p in self.store.parked(flow.name)}
-        self._sync_page(flow, [records[i] for i in ids if i in records], parked, report)
+        self._sync_page(flow, [records[i] for i in ids if i in records], parked, report, ctx)
         report.skipped += len([i for i in ids if i not in records])
         return report
 
     # one page ----------------------------------------------------------------------------
-    def _sync_page(self, flow: Flow, records: list[Record], parked: set[str], report: Report) -> list[Record]:
+    def _sync_page(self, flow: Flow, records: list[Record], parked: set[str], report: Report, ctx: SyncContext) -> list[Record]:
         """Handle records in order; returns those handled (synced, skipped or parked)."""
-        source, target = self.sides[flow.source], self.sides[flow.target]
+        source, target, mapping = self.sides[flow.source], self.sides[flow.target], flow.entity.mapping
         report.read += len(records)
         links = self.store.get_links(flow.entity.name, flow.source, [source.record_id(r) for r in records])
-        states: dict[str, Record | BadValue] = {}
-        for record in records:
-            try:
-                states[source.record_id(record)] = flow.entity.mapping.canonical(flow.source, record)
-            except BadValue as exc:
-                states[source.record_id(record)] = exc
+        ctx.prefetch([(entity, side, rid) for r in records for entity, side, rid in _refs(mapping, flow.source, r)])
+        states = {source.record_id(r): self._canonical(flow.source, mapping, r, ctx) for r in records}
         changed = [links[i].id_on(flow.target) for i, s in states.items()
-                   if i in links and not isinstance(s, BadValue) and state_hash(s) != links[i].state_hash]
+                   if i in links and isinstance(s, dict) and state_hash(s) != links[i].state_hash]
         counterparts = target.fetch_many(flow.entity, changed) if changed else {}
+        ctx.prefetch([(entity, side, rid) for r in counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
         handled: list[Record] = []
         for record in records:
             record_id = source.record_id(record)
             try:
-                state = states[record_id]
-                if isinstance(state, BadValue):
-                    raise state
-                self._sync_record(flow, record, state, links.get(record_id), counterparts, report)
+                self._with_dependencies(flow, record, states[record_id], links.get(record_id), counterparts, report, ctx)
                 if record_id in parked:
                     self.store.unpark(flow.name, record_id)
                     parked.discard(record_id)
@@ -125,37 +139,67 @@ class Engine:
             handled.append(record)
         return handled
 
+    @staticmethod
+    def _canonical(side: str, mapping, record: Record, ctx: SyncContext) -> Record | Exception:
+        try:
+            return mapping.canonical(side, record, ctx)
+        except (BadValue, MissingDependency, UnknownTaxRate) as exc:
+            return exc
+
+    def _with_dependencies(self, flow, record, state, link, counterparts, report, ctx) -> None:
+        """SYNC.md rule 5: a record pointing at unlinked ones gets them synced first, then goes on."""
+        for _ in range(MAX_DEPENDENCIES):
+            try:
+                if isinstance(state, Exception):
+                    raise state
+                return self._sync_record(flow, record, state, link, counterparts, report, ctx)
+            except MissingDependency as missing:
+                dependency = self.flow_for(missing.entity, missing.side)
+                logger.info("syncing a dependency first", extra={"entity": missing.entity, "record_id": missing.record_id})
+                report.dependencies += 1
+                self.sync_ids(dependency, [missing.record_id], ctx)
+                ctx.forget(missing.entity, missing.side, missing.record_id)
+                ctx.prefetch([(missing.entity, missing.side, missing.record_id)])
+                if (missing.entity, missing.side, missing.record_id) not in ctx._links:
+                    raise  # the dependency could not be linked (parked, refused): this record waits
+                state = self._canonical(flow.source, flow.entity.mapping, record, ctx)
+                link = self.store.get_link(flow.entity.name, flow.source, self.sides[flow.source].record_id(record))
+        raise MissingDependency(flow.entity.name, flow.source, self.sides[flow.source].record_id(record))
+
     def _park(self, flow: Flow, record_id: str, exc: Exception, report: Report) -> None:
         entry = self.store.park(flow.name, record_id, f"{type(exc).__name__}: {exc}", kind=type(exc).__name__)
         report.parked += 1
         logger.warning("record parked", extra={"record_id": record_id, "reason": entry.reason, "attempts": entry.attempts})
 
     # one record --------------------------------------------------------------------------
-    def _sync_record(self, flow: Flow, record: Record, state: Record, link: Link | None,
-                     counterparts: dict[str, Record], report: Report) -> None:
-        source = self.sides[flow.source]
-        if link is not None and state_hash(state) == link.state_hash and not source.deleted(flow.entity, record):
+    def _sync_record(self, flow, record, state, link, counterparts, report, ctx) -> None:
+        source, entity = self.sides[flow.source], flow.entity
+        deleted = source.deleted(entity, record)
+        if link is not None and not deleted and state_hash(state) == link.state_hash:
             report.echoes += 1
+            return
+        if link is None and (deleted or flow.target not in entity.creates_in or entity.skip_create(state)):
+            report.skipped += 1  # nothing to create a counterpart for, or not in this direction
             return
         key = self._claim_key(flow, record, link)
         token = self._claim(key)
         try:
-            fresh = self.store.get_link(flow.entity.name, flow.source, source.record_id(record))
+            fresh = self.store.get_link(entity.name, flow.source, source.record_id(record))
             if fresh is not None and (link is None or fresh.revision != link.revision):
                 link, counterparts = fresh, {}  # another writer got here first: decide again
                 if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
                     report.echoes += 1  # it already handled this version of the record, or a newer one
                     return
-            if source.deleted(flow.entity, record):
+            if deleted:
                 self._on_deleted(flow, record, link, report)
             elif link is None:
-                self._adopt_or_create(flow, record, state, report)
+                self._adopt_or_create(flow, record, state, report, ctx)
             elif state_hash(state) == link.state_hash:
                 report.echoes += 1
             else:
                 target_id = link.id_on(flow.target)
-                current = counterparts.get(target_id) or self.sides[flow.target].fetch(flow.entity, target_id)
-                self._update(flow, record, state, link, current, report)
+                current = counterparts.get(target_id) or self.sides[flow.target].fetch(entity, target_id)
+                self._update(flow, record, state, link, current, report, ctx)
         finally:
             self.store.release(key, token)
 
@@ -176,9 +220,9 @@ class Engine:
             time.sleep(0.1)
         return token
 
-    def _adopt_or_create(self, flow: Flow, record: Record, state: Record, report: Report) -> None:
-        source, target = self.sides[flow.source], self.sides[flow.target]
-        entity, record_id = flow.entity, source.record_id(record)
+    def _adopt_or_create(self, flow, record, state, report, ctx) -> None:
+        source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
+        record_id, mapping = source.record_id(record), entity.mapping
         candidates = target.candidates(entity, state, record_id, record)
         if candidates:
             taken = self.store.get_links(entity.name, flow.target, [target.record_id(c) for c in candidates])
@@ -191,56 +235,97 @@ class Engine:
         if candidates:
             counterpart = candidates[0]
             report.adopted += 1
-        elif flow.target in entity.creates_in:
-            counterpart = target.create(entity, entity.mapping.payload(flow.target, state), record_id)
-            report.created += 1
         else:
-            report.skipped += 1
-            return
+            counterpart = target.create(entity, mapping.payload(flow.target, state, ctx=ctx), record_id)
+            report.created += 1
         # The two records now agree field by field: the source's values win where it has one;
         # what only the target has (an adopted record's data, a default Wave filled in on
         # create) is written back to the source once, so later runs see no difference.
-        agreed, to_target, to_source = merging.adopt(state, entity.mapping.canonical(flow.target, counterpart))
+        theirs = mapping.canonical(flow.target, counterpart, ctx)
+        agreed, to_target, to_source = merging.adopt(state, theirs, into_source=mapping.one_way_into(flow.source),
+                                                     into_target=mapping.one_way_into(flow.target))
         if to_target:
-            counterpart = target.update(entity, counterpart, entity.mapping.payload(flow.target, agreed, to_target, counterpart))
+            counterpart = target.update(entity, counterpart, mapping.payload(flow.target, agreed, to_target, counterpart, ctx))
         if to_source:
-            record = source.update(entity, record, entity.mapping.payload(flow.source, agreed, to_source, record))
+            record = source.update(entity, record, mapping.payload(flow.source, agreed, to_source, record, ctx))
             report.filled += 1
+        self._verify(flow, record, counterpart, report)
         self._save_link(flow, record, counterpart, agreed, None)
 
-    def _update(self, flow: Flow, record: Record, state: Record, link: Link, current: Record | None, report: Report) -> None:
+    def _update(self, flow, record, state, link, current, report, ctx) -> None:
         source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
         if current is None:
             raise CounterpartMissing(f"counterpart {link.id_on(flow.target)} no longer exists in {flow.target}")
-        theirs = entity.mapping.canonical(flow.target, current)
-        result = merging.merge(link.state, state, theirs, source_is_later=source.stamp(record) >= target.stamp(current))
+        theirs = entity.mapping.canonical(flow.target, current, ctx)
+        result = merging.merge(link.state, state, theirs, source_is_later=source.stamp(record) >= target.stamp(current),
+                               ignore=entity.mapping.one_way_into(flow.source))
         for conflict in result.conflicts:
-            self.store.record_conflict(entity.name, link.shop_id, conflict.field, {
-                "flow": flow.name, "agreed": conflict.agreed, "winner": flow.source if conflict.winner == "source" else flow.target,
-                flow.source: conflict.source, flow.target: conflict.target})
-            report.conflicts += 1
+            self._conflict(flow, link.shop_id, conflict.field, report, agreed=conflict.agreed,
+                           winner=flow.source if conflict.winner == "source" else flow.target,
+                           **{flow.source: conflict.source, flow.target: conflict.target})
         if result.write:
-            current = target.update(entity, current, entity.mapping.payload(flow.target, state, result.write, current))
+            try:
+                current = target.update(entity, current, entity.mapping.payload(flow.target, state, result.write, current, ctx))
+            except (WaveInputError, WebshopInputError) as refused:
+                # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
+                self._conflict(flow, link.shop_id, "@write", report, reason=str(refused), fields=result.write)
+                raise
             report.updated += 1
+            self._verify(flow, record, current, report)
         self._save_link(flow, record, current, result.agreed, link)
 
-    def _on_deleted(self, flow: Flow, record: Record, link: Link | None, report: Report) -> None:
-        """SYNC.md rule 9: customers are never deleted in Wave; the link is marked and reported."""
-        if link is None or link.status == "deleted":
+    def _on_deleted(self, flow, record, link, report) -> None:
+        """SYNC.md rule 9. Customers are never deleted in Wave; cancelled orders delete only a
+        draft or saved invoice; anything else is reported and its link marked."""
+        if link is None or link.status in ("deleted", "kept"):
             report.skipped += 1
             return
-        link.status = "deleted"
+        target = self.sides[flow.target]
+        link.status = "kept"
+        if flow.entity.on_shop_delete == "mark":
+            report.kept += 1
+        elif flow.entity.on_shop_delete == "delete_if_draft" and flow.source == SHOP:
+            counterpart = target.fetch(flow.entity, link.wave_id)
+            if counterpart is not None and flow.entity.wave.deletable(counterpart):
+                target.delete(flow.entity, counterpart)
+                link.status = "deleted"
+                report.deleted += 1
+            elif counterpart is not None:
+                report.kept += 1
+                self._conflict(flow, link.shop_id, "@delete", report, reason="cancelled in the shop; the invoice "
+                               f"is {counterpart.get('status')} in Wave and was left alone")
         self.store.save_link(link)
-        report.deleted += 1
-        logger.info("source record deleted; counterpart kept", extra={"entity": flow.entity.name, "shop_id": link.shop_id,
-                                                                     "wave_id": link.wave_id, "policy": flow.entity.on_shop_delete})
+        logger.info("source record deleted", extra={"entity": flow.entity.name, "shop_id": link.shop_id,
+                                                    "wave_id": link.wave_id, "link_status": link.status})
 
-    def _save_link(self, flow: Flow, record: Record, counterpart: Record, agreed: Record, link: Link | None) -> None:
+    def _verify(self, flow, record, counterpart, report) -> None:
+        if flow.entity.verify is None:
+            return
+        shop, wave = (record, counterpart) if flow.source == SHOP else (counterpart, record)
+        problem = flow.entity.verify(shop, wave)
+        if problem:
+            self._conflict(flow, shop["id"], "@verify", report, reason=problem)
+
+    def _conflict(self, flow, shop_id: str, field: str, report: Report, **detail) -> None:
+        self.store.record_conflict(flow.entity.name, shop_id, field, {"flow": flow.name, **detail})
+        report.conflicts += 1
+        logger.warning("conflict recorded", extra={"entity": flow.entity.name, "shop_id": shop_id, "field": field})
+
+    def _save_link(self, flow, record, counterpart, agreed, link) -> None:
         source, target = self.sides[flow.source], self.sides[flow.target]
         ids = {flow.source: source.record_id(record), flow.target: target.record_id(counterpart)}
         stamps = {flow.source: source.stamp(record), flow.target: target.stamp(counterpart)}
         if link is None:
-            link = Link(entity=flow.entity.name, shop_id=ids["shop"], wave_id=ids["wave"], state=agreed, state_hash=state_hash(agreed))
+            link = Link(entity=flow.entity.name, shop_id=ids["shop"], wave_id=ids["wave"], state=agreed, state_hash="")
         link.state, link.state_hash = agreed, state_hash(agreed)
         link.shop_seen, link.wave_seen = stamps["shop"], stamps["wave"]
+        if flow.entity.link_extra is not None:
+            link.extra = {**link.extra, **flow.entity.link_extra(record if flow.source == SHOP else counterpart, SHOP)}
         self.store.save_link(link)
+
+
+def _refs(mapping, side: str, record: Record) -> list[tuple[str, str, str]]:
+    try:
+        return [(entity, side, rid) for entity, side, rid in mapping.refs(side, record)]
+    except (KeyError, TypeError):
+        return []

@@ -2,27 +2,36 @@
 from __future__ import annotations
 
 from ..engine.declarations import Entity, Record, ShopResource, WaveLookup, WaveResource
-from ..mapping import Field, Mapping, address_fields
+from ..mapping import WAVE, Codec, Field, Mapping, address_fields
+from ..mapping import values
 
 
-def display_name(record: Record) -> str | None:
-    """Wave needs a name: the company, else first and last name, else the email."""
-    person = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
-    return record.get("company") or person or record.get("email")
+def person(record: Record) -> str:
+    return " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
 
 
-def name_to_shop(current: Record | None, state: Record) -> Record:
-    """Back from Wave the name goes to `company` only where the shop record uses one (or where
-    it is more than the person's name, on a record the sync creates)."""
-    name = state.get("name")
-    if current is not None:
-        return {"company": name} if current.get("company") else {}
-    person = " ".join(p for p in (state.get("first_name"), state.get("last_name")) if p)
-    return {"company": name} if name and name not in (person, state.get("email")) else {}
+class DisplayName(Codec):
+    """Wave needs a name: the shop's company, else first and last name, else the email. Back
+    from Wave the name goes to `company` only where the shop record uses one (or, on a record
+    the sync creates, where it is more than the person's name)."""
+
+    def read(self, side, record, state, ctx):
+        if side == WAVE:
+            return values.text(record.get("name"))
+        return values.text(record.get("company") or person(record) or record.get("email"))
+
+    def write(self, side, current, state, ctx):
+        name = state.get("name")
+        if side == WAVE:
+            return {"name": name}
+        if current is not None:
+            return {"company": name} if current.get("company") else {}
+        plain = (person(state), state.get("email"))
+        return {"company": name} if name and name not in plain else {}
 
 
 CUSTOMER_MAPPING = Mapping((
-    Field("name", wave="name", shop_read=display_name, shop_write=name_to_shop),
+    Field("name", codec=DisplayName()),
     Field("first_name", shop="first_name", wave="firstName"),
     Field("last_name", shop="last_name", wave="lastName"),
     Field("email", shop="email", wave="email"),
@@ -55,7 +64,8 @@ CUSTOMER = Entity(
         patch="customerPatch",
         output="customer",
         lookups=(WaveLookup("email", "email"),),
-        create_extras=lambda shop_id: {"displayId": shop_id},
+        create_extras=lambda shop_id, options: {"displayId": shop_id},
+        deleted=lambda record: bool(record.get("isArchived")),
         shop_id_field="displayId",
     ),
 )

@@ -36,19 +36,37 @@ def set_path(document: Record, path: str, value: Any) -> None:
     node[leaf] = value
 
 
+class Codec:
+    """A field that is not one value at one path: derived, structured or a reference.
+
+    `read` gives the canonical value from a side's record; `write` gives the fragment of that
+    side's document that carries it; `refs` names the linked records it points to, so the
+    engine can look their links up in one batch. `ctx` resolves links and configuration.
+    """
+
+    def read(self, side: str, record: Record, state: Record, ctx: Any) -> Any:
+        raise NotImplementedError
+
+    def write(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
+        raise NotImplementedError
+
+    def refs(self, side: str, record: Record) -> list[tuple[str, str]]:
+        return []
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
     shop: str | None = None
     wave: str | None = None
     wave_input: str | None = None  # where Wave's input takes it, when not where Wave returns it
-    kind: str = "text"  # text | code | decimal | region | list
+    kind: str = "text"  # text | code | decimal | region | date | flag
     country: str | None = None  # for kind "region": the canonical field holding the country
     shop_places: int | None = None  # money written to the shop with fixed decimals ("19.90")
     minimum: Decimal | None = None
-    # A field one side derives rather than stores (the customer's display name in the shop).
-    shop_read: Callable[[Record], Any] | None = None
-    shop_write: Callable[[Record | None, Record], Record] | None = None
+    codec: Codec | None = None
+    only_to: str | None = None  # travels one way only, into this side (payments: into the shop)
+    create_only: bool = False  # set when the sync creates a record, never compared afterwards
 
     def read_path(self, side: str) -> str | None:
         return self.shop if side == SHOP else self.wave
@@ -68,8 +86,8 @@ class Field:
             return values.decimal(raw, minimum=self.minimum)
         if self.kind == "region":
             return values.region(raw, state.get(self.country))
-        if self.kind == "list":
-            return raw or None
+        if self.kind == "flag":
+            return bool(raw)
         return values.text(raw)
 
     def to_side(self, side: str, value: Any) -> Any:
@@ -81,38 +99,55 @@ class Field:
 
 class Mapping:
     def __init__(self, fields: Iterable[Field]):
-        self.fields = tuple(fields)
+        every = tuple(fields)
+        self.fields = tuple(f for f in every if not f.create_only)
+        self.create_fields = tuple(f for f in every if f.create_only)
         # Regions need their country first, so they are read last.
         self._read_order = sorted(self.fields, key=lambda f: f.kind == "region")
         self.names = tuple(f.name for f in self.fields)
 
-    def canonical(self, side: str, record: Record) -> Record:
+    def one_way_into(self, side: str) -> frozenset[str]:
+        """Fields that only ever travel into `side`: that side's own changes to them stay there."""
+        return frozenset(f.name for f in self.fields if f.only_to == side)
+
+    def canonical(self, side: str, record: Record, ctx: Any = None) -> Record:
         state: Record = {}
         for field in self._read_order:
-            if side == SHOP and field.shop_read is not None:
-                raw = field.shop_read(record)
-            else:
-                path = field.read_path(side)
-                raw = get_path(record, path) if path else None
-            state[field.name] = field.normalise(raw, state)
+            if field.codec is not None:
+                state[field.name] = field.codec.read(side, record, state, ctx)
+                continue
+            path = field.read_path(side)
+            state[field.name] = field.normalise(get_path(record, path) if path else None, state)
         return {name: state[name] for name in self.names}
 
+    def value(self, side: str, record: Record, name: str) -> Any:
+        """One plain field's canonical value (adoption lookups compare names, emails, numbers)."""
+        field = next(f for f in self.fields if f.name == name)
+        return field.normalise(get_path(record, field.read_path(side)), {})
+
+    def refs(self, side: str, record: Record) -> list[tuple[str, str]]:
+        return [ref for f in self.fields if f.codec is not None for ref in f.codec.refs(side, record)]
+
     def payload(self, side: str, state: Record, names: Iterable[str] | None = None,
-                current: Record | None = None) -> Record:
-        """The document that sets `names` (all fields when None) on `side` to `state`'s values.
+                current: Record | None = None, ctx: Any = None) -> Record:
+        """The document that sets `names` (all fields, and the create-only ones, when None) on
+        `side` to `state`'s values.
 
         For an update (`current` given) only the named fields and their nested siblings are
         sent; siblings keep the side's own current spelling so nothing else moves.
         """
-        chosen = set(self.names if names is None else names)
+        creating = names is None
+        chosen = set(self.names if creating else names)
         groups = {f.group(side) for f in self.fields if f.name in chosen} - {None}
         document: Record = {}
-        for field in self.fields:
-            if field.name not in chosen and field.group(side) not in groups:
+        for field in self.fields + (self.create_fields if creating else ()):
+            if field.name not in chosen and field.group(side) not in groups and not field.create_only:
                 continue
-            if side == SHOP and field.shop_write is not None:
-                if field.name in chosen:
-                    document.update(field.shop_write(current, state))
+            if field.only_to is not None and field.only_to != side:
+                continue
+            if field.codec is not None:
+                if field.name in chosen or field.create_only:
+                    document.update(field.codec.write(side, current, state, ctx))
                 continue
             path = field.write_path(side)
             if path is None:

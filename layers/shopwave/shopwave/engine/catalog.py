@@ -1,0 +1,114 @@
+"""Wave business data the invoice mapping needs, read once per process and cached:
+sales taxes (by rate, or as configured) and the product that carries discounts."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ..clients.wave import WaveClient
+from ..mapping import values
+
+SALES_TAXES = ("query SalesTaxes($businessId: ID!, $page: Int!) { business(id: $businessId) { "
+               "salesTaxes(page: $page, pageSize: 100) { pageInfo { totalPages } "
+               "edges { node { id name abbreviation rate isArchived } } } } }")
+DISCOUNT_ACCOUNTS = ("query DiscountAccounts($businessId: ID!) { business(id: $businessId) { "
+                     "accounts(subtypes: [DISCOUNTS], page: 1, pageSize: 20) { edges { node { id name } } } } }")
+FIND_PRODUCTS = ("query ProductNames($businessId: ID!, $page: Int!) { business(id: $businessId) { "
+                 "products(page: $page, pageSize: 100, sort: [CREATED_AT_ASC]) { pageInfo { totalPages } "
+                 "edges { node { id name } } } } }")
+CREATE_PRODUCT = ("mutation DiscountProductCreate($input: ProductCreateInput!) { productCreate(input: $input) { "
+                  "didSucceed inputErrors { code message path } product { id name } } }")
+
+
+class UnknownTaxRate(ValueError):
+    """An order line's tax rate has no Wave sales tax: configure SALES_TAX_MAP."""
+
+
+class WaveCatalog:
+    ttl_seconds = 900
+
+    def __init__(self, client: WaveClient, options: dict[str, Any]):
+        self.client = client
+        self.options = options
+        self._taxes: list[dict] | None = None
+        self._loaded_at = 0.0
+        self._discount_product: str | None = options.get("discount_product_id")
+
+    def _sales_taxes(self) -> list[dict]:
+        if self._taxes is None or time.monotonic() - self._loaded_at > self.ttl_seconds:
+            taxes, page, pages = [], 1, 1
+            while page <= pages:
+                data = self.client.query(SALES_TAXES, {"page": page})["business"]["salesTaxes"]
+                taxes += [e["node"] for e in data["edges"] if not e["node"].get("isArchived")]
+                pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
+            self._taxes, self._loaded_at = taxes, time.monotonic()
+        return self._taxes
+
+    def tax_id_for_rate(self, rate: str) -> str:
+        """A line's tax rate ("0.13") as a Wave sales tax: SALES_TAX_MAP first, else by rate."""
+        configured = (self.options.get("sales_tax_map") or {}).get(rate)
+        taxes = self._sales_taxes()
+        if configured:
+            for tax in taxes:
+                if configured in (tax["id"], tax["name"], tax["abbreviation"]):
+                    return tax["id"]
+            raise UnknownTaxRate(f"SALES_TAX_MAP names {configured!r} for rate {rate}, which Wave does not have")
+        matches = [t["id"] for t in taxes if values.decimal(t["rate"]) == rate]
+        if len(matches) != 1:
+            raise UnknownTaxRate(f"{len(matches)} Wave sales taxes have rate {rate}; map it in SALES_TAX_MAP")
+        return matches[0]
+
+    def rate_for_tax(self, tax_id: str, rate: Any = None) -> str | None:
+        configured = {v: k for k, v in (self.options.get("sales_tax_map") or {}).items()}
+        for tax in self._sales_taxes():
+            if tax["id"] == tax_id:
+                for name in (tax["id"], tax["name"], tax["abbreviation"]):
+                    if name in configured:
+                        return configured[name]
+                return values.decimal(tax["rate"])
+        return values.decimal(rate) if rate is not None else None
+
+    def discount_product_id(self) -> str:
+        """The Wave product that carries discounts (found by name, else created on a DISCOUNTS account)."""
+        if self._discount_product:
+            return self._discount_product
+        name = self.options.get("discount_product_name", "Discount")
+        page, pages = 1, 1
+        while page <= pages:
+            data = self.client.query(FIND_PRODUCTS, {"page": page})["business"]["products"]
+            for edge in data["edges"]:
+                if edge["node"]["name"] == name:
+                    self._discount_product = edge["node"]["id"]
+                    return self._discount_product
+            pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
+        accounts = self.client.query(DISCOUNT_ACCOUNTS, {})["business"]["accounts"]["edges"]
+        input_ = {"businessId": self.client.business_id, "name": name, "unitPrice": "0",
+                  "description": "Discounts on webshop orders (created by shopwave)"}
+        if accounts:
+            input_["incomeAccountId"] = accounts[0]["node"]["id"]
+        self._discount_product = self.client.mutate("productCreate", CREATE_PRODUCT, input_)["product"]["id"]
+        return self._discount_product
+
+
+def options_from_env(environ) -> dict[str, Any]:
+    """Deployment options for products and invoices (README: Configuration)."""
+    def flag(name: str) -> bool:
+        return environ.get(name, "").lower() in ("1", "true", "yes")
+    return {
+        "income_account_id": environ.get("WAVE_INCOME_ACCOUNT_ID") or None,
+        "discount_product_id": environ.get("WAVE_DISCOUNT_PRODUCT_ID") or None,
+        "discount_product_name": environ.get("WAVE_DISCOUNT_PRODUCT_NAME", "Discount"),
+        "sales_tax_map": {values.decimal(k): v for k, v in json.loads(environ.get("SALES_TAX_MAP") or "{}").items()},
+        "invoice_status": environ.get("INVOICE_STATUS", "DRAFT").upper(),
+        "invoice_approve": flag("INVOICE_APPROVE"),
+        "invoice_title": environ.get("INVOICE_TITLE", "Order {number}"),
+        "payment_terms_days": int(environ.get("PAYMENT_TERMS_DAYS", "30")),
+    }
+
+
+def days_after(day: str, days: int) -> str:
+    from datetime import date, timedelta
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+

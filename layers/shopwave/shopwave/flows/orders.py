@@ -1,0 +1,202 @@
+"""Orders in the webshop, invoices in Wave (SYNC.md: Order / invoice)."""
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from ..engine.catalog import days_after
+from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
+from ..mapping import SHOP, WAVE, Codec, Field, Mapping, get_path, values
+
+ORDER_DISCOUNT = "Order discount"
+CENT = Decimal("0.01")
+EIGHT = Decimal("0.00000001")
+
+
+class Reference(Codec):
+    """A reference to a linked record, compared as the webshop's id."""
+
+    def __init__(self, entity: str, shop: str, wave: str, wave_input: str):
+        self.entity, self.shop, self.wave, self.wave_input = entity, shop, wave, wave_input
+
+    def read(self, side, record, state, ctx):
+        raw = get_path(record, self.shop if side == SHOP else self.wave)
+        return ctx.canonical_id(self.entity, side, raw)
+
+    def write(self, side, current, state, ctx):
+        return {(self.shop if side == SHOP else self.wave_input): ctx.side_id(self.entity, side, state[self.entity])}
+
+    def refs(self, side, record):
+        raw = get_path(record, self.shop if side == SHOP else self.wave)
+        return [(self.entity, side, raw)] if raw else []
+
+
+class DueDate(Codec):
+    """The order's due date, or the order date plus the configured payment terms."""
+
+    def read(self, side, record, state, ctx):
+        if side == WAVE:
+            return values.text(record.get("dueDate"))
+        if record.get("due_date"):
+            return record["due_date"]
+        return days_after(record["order_date"], ctx.options.get("payment_terms_days", 30)) if record.get("order_date") else None
+
+    def write(self, side, current, state, ctx):
+        return {"due_date" if side == SHOP else "dueDate": state["due_date"]}
+
+
+class Lines(Codec):
+    """Order lines as invoice items. Wave has no line discount, so a line's discount is folded
+    into its unit price (net of discount, to Wave's 8 places); the order-level discount is one
+    more item on the discount product. Taxes go by rate to the configured Wave sales tax."""
+
+    def read(self, side, record, state, ctx):
+        if side == SHOP:
+            lines = [self._shop_line(line) for line in record.get("lines") or []]
+            return {"lines": lines, "order_discount": values.decimal(record.get("order_discount")) or "0"}
+        discount_product = ctx.catalog.discount_product_id() if _has_discount(record, ctx) else None
+        lines, order_discount = [], Decimal(0)
+        for item in record.get("items") or []:
+            product = item["product"]["id"]
+            if product == discount_product and item.get("description") == ORDER_DISCOUNT:
+                order_discount -= Decimal(item["unitPrice"]) * Decimal(item["quantity"])
+                continue
+            taxes = item.get("taxes") or []
+            lines.append({
+                "product": ctx.canonical_id("product", WAVE, product),
+                "description": values.text(item.get("description")),
+                "quantity": values.decimal(item["quantity"]),
+                "unit_price": values.decimal(item["unitPrice"]),
+                "tax_rate": ctx.catalog.rate_for_tax(taxes[0]["salesTax"]["id"], taxes[0].get("rate")) if taxes else None,
+            })
+        return {"lines": lines, "order_discount": values.decimal(order_discount) or "0"}
+
+    @staticmethod
+    def _shop_line(line) -> dict:
+        quantity = Decimal(values.decimal(line.get("quantity"), minimum=Decimal("0.00000001")) or "0")
+        price = Decimal(values.decimal(line.get("unit_price"), minimum=Decimal(0)) or "0")
+        discount = Decimal(values.decimal(line.get("discount"), minimum=Decimal(0)) or "0")
+        net = ((quantity * price - discount) / quantity).quantize(EIGHT, ROUND_HALF_UP) if quantity else price
+        return {"product": line.get("product_id"), "description": values.text(line.get("description")),
+                "quantity": values.decimal(quantity), "unit_price": values.decimal(net),
+                "tax_rate": values.decimal(line.get("tax_rate"))}
+
+    def write(self, side, current, state, ctx):
+        lines, discount = state["lines"]["lines"], Decimal(state["lines"]["order_discount"])
+        if side == SHOP:
+            shop_lines = [self._to_shop_line(line) for line in lines]
+            return {"lines": shop_lines, "order_discount": str(discount.quantize(CENT))}
+        items = [{"productId": ctx.side_id("product", WAVE, line["product"]), "description": line["description"],
+                  "quantity": line["quantity"], "unitPrice": line["unit_price"],
+                  "taxes": [{"salesTaxId": ctx.catalog.tax_id_for_rate(line["tax_rate"])}] if line["tax_rate"] else []}
+                 for line in lines]
+        if discount:
+            items.append({"productId": ctx.catalog.discount_product_id(), "description": ORDER_DISCOUNT,
+                          "quantity": "1", "unitPrice": str(-discount), "taxes": []})
+        return {"items": items}
+
+    @staticmethod
+    def _to_shop_line(line) -> dict:
+        quantity, net = Decimal(line["quantity"]), Decimal(line["unit_price"])
+        price = net.quantize(CENT, ROUND_CEILING)  # the shop keeps cents: the rest is a discount
+        discount = (quantity * price - quantity * net).quantize(CENT, ROUND_HALF_UP)
+        return {"product_id": line["product"], "description": line["description"], "quantity": line["quantity"],
+                "unit_price": str(price), "discount": str(discount), "tax_rate": line["tax_rate"]}
+
+    def refs(self, side, record):
+        if side == SHOP:
+            return [("product", SHOP, line["product_id"]) for line in record.get("lines") or [] if line.get("product_id")]
+        return [("product", WAVE, item["product"]["id"]) for item in record.get("items") or []]
+
+
+def _has_discount(record, ctx) -> bool:
+    return any(item.get("description") == ORDER_DISCOUNT for item in record.get("items") or [])
+
+
+class Payment(Codec):
+    """Payment travels only from Wave to the shop: PAID and PARTIAL, with the amount paid."""
+
+    WAVE_TO_SHOP = {"PAID": "paid", "PARTIAL": "partially_paid"}
+
+    def read(self, side, record, state, ctx):
+        if side == WAVE:
+            status = self.WAVE_TO_SHOP.get(record.get("status"), "unpaid")
+            paid = get_path(record, "amountPaid.value")
+        else:
+            status = record.get("payment_status") if record.get("payment_status") in ("paid", "partially_paid") else "unpaid"
+            paid = record.get("amount_paid")
+        return {"status": status, "amount_paid": values.decimal(paid) or "0"}
+
+    def write(self, side, current, state, ctx):
+        payment = state["payment"]
+        return {"payment_status": payment["status"], "amount_paid": str(Decimal(payment["amount_paid"]).quantize(CENT))}
+
+
+class CreateOnly(Codec):
+    """Set on the invoice the sync creates (title, status): Wave-only, never compared."""
+
+    def read(self, side, record, state, ctx):
+        return None
+
+    def write(self, side, current, state, ctx):
+        if side == SHOP:
+            return {}
+        options = ctx.options
+        status = options.get("invoice_status", "DRAFT")
+        return {"title": options.get("invoice_title", "Order {number}").format(number=state.get("number") or ""),
+                "status": status if status in ("DRAFT", "SAVED") else "DRAFT",
+                **({"@approve": True} if options.get("invoice_approve") else {})}
+
+
+ORDER_MAPPING = Mapping((
+    Field("customer", codec=Reference("customer", shop="customer_id", wave="customer.id", wave_input="customerId")),
+    Field("number", shop="number", wave="invoiceNumber"),
+    Field("po_number", shop="po_number", wave="poNumber"),
+    Field("order_date", shop="order_date", wave="invoiceDate"),
+    Field("due_date", codec=DueDate()),
+    Field("currency", shop="currency", wave="currency.code", wave_input="currency", kind="code"),
+    Field("note", shop="note", wave="memo"),
+    Field("lines", codec=Lines()),
+    Field("payment", codec=Payment(), only_to=SHOP),
+    Field("invoice", codec=CreateOnly(), create_only=True),
+))
+
+
+def totals_agree(order: dict, invoice: dict) -> str | None:
+    """The invoice total must equal the order total to the cent."""
+    shop_total, wave_total = values.decimal(order.get("total")), values.decimal(get_path(invoice, "total.value"))
+    if shop_total != wave_total:
+        return f"order total {order.get('total')} but invoice total {get_path(invoice, 'total.value')}"
+    return None
+
+
+def cancelled(order: dict) -> bool:
+    return bool(order.get("deleted")) or order.get("status") == "cancelled"
+
+
+_ITEMS = ("items { product { id } description quantity unitPrice "
+          "taxes { rate salesTax { id } amount { value } } total { value } }")
+
+ORDER = Entity(
+    name="order",
+    mapping=ORDER_MAPPING,
+    shop=ShopResource("orders", deleted=cancelled),
+    wave=WaveResource(
+        type_name="Invoice",
+        list_field="invoices",
+        get_field="invoice",
+        selection=(f"id invoiceNumber invoiceDate dueDate status title poNumber memo customer {{ id }} "
+                   f"currency {{ code }} {_ITEMS} taxTotal {{ value }} total {{ value }} amountPaid {{ value }} "
+                   f"amountDue {{ value }} createdAt modifiedAt"),
+        create="invoiceCreate",
+        patch="invoicePatch",
+        output="invoice",
+        lookups=(WaveLookup("number", "invoiceNumber"),),
+        actions={"@approve": "invoiceApprove"},
+        delete="invoiceDelete",
+        deletable=lambda invoice: invoice.get("status") in ("DRAFT", "SAVED"),
+        id_input="invoiceId",
+    ),
+    creates_in=frozenset({WAVE}),
+    on_shop_delete="delete_if_draft",
+    verify=totals_agree,
+)

@@ -1,0 +1,56 @@
+"""Products: name, description and price; archiving both ways; `sku` kept in the link."""
+from __future__ import annotations
+
+from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
+from ..mapping import SHOP, WAVE, Codec, Field, Mapping
+
+
+class Archived(Codec):
+    """Inactive or deleted in the shop is archived in Wave, and archived in Wave is inactive in
+    the shop. Wave has no way back from archived, so re-activating only reaches the shop."""
+
+    def read(self, side, record, state, ctx):
+        if side == WAVE:
+            return bool(record.get("isArchived"))
+        return bool(record.get("deleted")) or record.get("active") is False
+
+    def write(self, side, current, state, ctx):
+        if side == SHOP:
+            return {"active": not state["archived"]}
+        return {"@archive": True} if state["archived"] else {}
+
+
+PRODUCT_MAPPING = Mapping((
+    Field("name", shop="name", wave="name"),
+    Field("description", shop="description", wave="description"),
+    Field("price", shop="price", wave="unitPrice", kind="decimal", shop_places=2),
+    Field("archived", codec=Archived()),
+))
+
+
+def income_account(source_id: str, options: dict) -> dict:
+    account = options.get("income_account_id")
+    return {"incomeAccountId": account} if account else {}
+
+
+PRODUCT = Entity(
+    name="product",
+    mapping=PRODUCT_MAPPING,
+    shop=ShopResource("products", deleted=lambda record: False),  # a deleted product is an archived one
+    wave=WaveResource(
+        type_name="Product",
+        list_field="products",
+        get_field="product",
+        selection="id name description unitPrice isArchived createdAt modifiedAt",
+        create="productCreate",
+        patch="productPatch",
+        output="product",
+        lookups=(WaveLookup("name", None),),  # Wave cannot filter products by name: scanned
+        partitions=("isArchived: false", "isArchived: true"),  # archived products are hidden otherwise
+        actions={"@archive": "productArchive"},
+        create_extras=income_account,
+    ),
+    creates_in=frozenset({WAVE}),
+    skip_create=lambda state: state["archived"],
+    link_extra=lambda record, side: {"sku": record.get("sku")} if side == SHOP else {},
+)
