@@ -14,10 +14,10 @@ webhook event (see events/README.md).
 """
 from __future__ import annotations
 
+from shopwave.webhook import signature
+
 import argparse
 import base64
-import hashlib
-import hmac
 import importlib.util
 import itertools
 import json
@@ -123,9 +123,8 @@ def rest_api_event(method: str, path: str, resource: str, headers: list[tuple[st
 
 
 def sign(secret: str, body: str, timestamp: int) -> str:
-    """The contract's `Webshop-Signature` header value for a raw body."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    """The contract's `Webshop-Signature` header value for a raw body (the layer's own signer)."""
+    return f"t={timestamp},v1={signature(secret, timestamp, body.encode('utf-8'))}"
 
 
 def build_webhook_event(secret: str, body: str | dict, timestamp: int | None = None,
@@ -355,12 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     sign_cmd.add_argument("--from", dest="source", default=str(ROOT / "events/webhook_customer.json"),
                           help="an event file whose body and path to re-sign")
     sign_cmd.add_argument("--timestamp", type=int, help="unix seconds (default: now)")
+    sign_cmd.add_argument("--path", help="route to sign for (default: the path of --from)")
     sign_cmd.add_argument("--out", help="write here instead of stdout")
     args = parser.parse_args(argv)
 
     source = json.loads(Path(args.source).read_text(encoding="utf-8"))
     body = args.body if args.body is not None else source["body"]
-    event = build_webhook_event(args.secret, body, args.timestamp, path=source.get("path", "/webhooks/customers"))
+    event = build_webhook_event(args.secret, body, args.timestamp, path=args.path or source.get("path", "/webhooks/customers"))
     text = json.dumps(event, indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

@@ -18,7 +18,17 @@ from devstack.gateway import sign
 from devstack.template import ROOT, functions, load_template
 
 TEMPLATE = ROOT / "template.yaml"
-FUNCTIONS = ("CustomerToWaveFunction", "CustomerToWebshopFunction")
+# One function per flow: (code folder, schedule parameter, webhook route or None).
+FLOW_FUNCTIONS = {
+    "CustomerToWaveFunction": ("customer_to_wave", "CustomerSyncSchedule", "/webhooks/customers"),
+    "CustomerToWebshopFunction": ("customer_to_webshop", "CustomerSyncSchedule", None),
+    "ProductToWaveFunction": ("product_to_wave", "ProductSyncSchedule", "/webhooks/products"),
+    "ProductToWebshopFunction": ("product_to_webshop", "ProductSyncSchedule", None),
+    "OrderToWaveFunction": ("order_to_wave", "OrderSyncSchedule", "/webhooks/orders"),
+    "InvoiceToWebshopFunction": ("invoice_to_webshop", "OrderSyncSchedule", None),
+}
+FUNCTIONS = tuple(FLOW_FUNCTIONS)
+WEBHOOK_FUNCTIONS = tuple(f for f, (_, _, route) in FLOW_FUNCTIONS.items() if route)
 TABLES = ("LinksTable", "StateTable", "IdempotencyTable")
 SECRET_PARAMS = ("WaveTokenParameterName", "WebshopApiKeyParameterName", "WebhookSecretParameterName")
 TEST_SECRET = "whsec_local_test"
@@ -110,8 +120,9 @@ def test_given_template_when_transformed_offline_then_both_functions_share_the_g
 
 def test_given_template_when_transformed_then_code_locations_and_layer_are_as_agreed(template, transformed):
     resources = template["Resources"]
-    assert resources["CustomerToWaveFunction"]["Properties"]["CodeUri"] == "functions/customer_to_wave/"
-    assert resources["CustomerToWebshopFunction"]["Properties"]["CodeUri"] == "functions/customer_to_webshop/"
+    for function, (folder, _, _) in FLOW_FUNCTIONS.items():
+        assert resources[function]["Properties"]["CodeUri"] == f"functions/{folder}/"
+        assert (ROOT / "functions" / folder / "app.py").is_file()
     layer = resources["SyncLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/shopwave/"
@@ -122,20 +133,22 @@ def test_given_template_when_transformed_then_code_locations_and_layer_are_as_ag
 
 
 def test_given_template_when_transformed_then_each_function_has_a_schedule_rule(template, transformed):
-    assert template["Parameters"]["CustomerSyncSchedule"]["Default"] == "rate(5 minutes)"
+    for name in ("CustomerSyncSchedule", "ProductSyncSchedule", "OrderSyncSchedule"):
+        assert template["Parameters"][name]["Default"] == "rate(5 minutes)"
     rules = of_type(transformed, "AWS::Events::Rule").values()
     targets = {target["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
                for rule in rules for target in rule["Properties"]["Targets"]}
-    assert targets == {fn: {"Ref": "CustomerSyncSchedule"} for fn in FUNCTIONS}
+    assert targets == {fn: {"Ref": schedule} for fn, (_, schedule, _) in FLOW_FUNCTIONS.items()}
 
 
-def test_given_template_when_transformed_then_the_customer_webhook_route_reaches_customer_to_wave(transformed):
+def test_given_template_when_transformed_then_each_webhook_route_reaches_its_to_wave_function(transformed):
     [api] = of_type(transformed, "AWS::ApiGateway::RestApi").values()
     paths = api["Properties"]["Body"]["paths"]
-    assert list(paths) == ["/webhooks/customers"]
-    integration = paths["/webhooks/customers"]["post"]["x-amazon-apigateway-integration"]
-    assert integration["type"] == "aws_proxy"
-    assert "CustomerToWaveFunction" in json.dumps(integration["uri"])
+    assert set(paths) == {route for _, _, route in FLOW_FUNCTIONS.values() if route}
+    for function in WEBHOOK_FUNCTIONS:
+        integration = paths[FLOW_FUNCTIONS[function][2]]["post"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert function in json.dumps(integration["uri"])
     [stage] = of_type(transformed, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == "live"
 
@@ -173,10 +186,9 @@ def test_given_template_when_transformed_then_failed_async_invocations_go_to_the
 
 # ------------------------------------------------------------------------------------------ IAM
 @pytest.mark.parametrize("function, tables, secrets", [
-    ("CustomerToWaveFunction", {"LinksTable", "StateTable", "IdempotencyTable"}, set(SECRET_PARAMS)),
-    ("CustomerToWebshopFunction", {"LinksTable", "StateTable"},
-     {"WaveTokenParameterName", "WebshopApiKeyParameterName"}),
-])
+    (fn, {"LinksTable", "StateTable", "IdempotencyTable"}, set(SECRET_PARAMS)) for fn in WEBHOOK_FUNCTIONS] + [
+    (fn, {"LinksTable", "StateTable"}, {"WaveTokenParameterName", "WebshopApiKeyParameterName"})
+    for fn in FUNCTIONS if fn not in WEBHOOK_FUNCTIONS])
 def test_given_a_function_when_its_role_is_read_then_it_reaches_only_its_tables_and_secrets(
         transformed, function, tables, secrets):
     statements = role_statements(transformed, function)
@@ -196,9 +208,10 @@ def test_given_a_function_when_its_role_is_read_then_it_reaches_only_its_tables_
                                 r":parameter\$\{\w+ParameterName\}", resource["Fn::Sub"])
 
 
-def test_given_customer_to_webshop_when_its_role_is_read_then_it_cannot_read_the_webhook_secret(transformed):
-    assert "WebhookSecretParameterName" not in json.dumps(role_statements(transformed, "CustomerToWebshopFunction"))
-    assert "IdempotencyTable" not in json.dumps(role_statements(transformed, "CustomerToWebshopFunction"))
+@pytest.mark.parametrize("function", [fn for fn in FUNCTIONS if fn not in WEBHOOK_FUNCTIONS])
+def test_given_a_sweep_only_function_when_its_role_is_read_then_it_cannot_read_the_webhook_secret(transformed, function):
+    assert "WebhookSecretParameterName" not in json.dumps(role_statements(transformed, function))
+    assert "IdempotencyTable" not in json.dumps(role_statements(transformed, function))
 
 
 # ---------------------------------------------------------------------------- parameters, outputs
@@ -214,7 +227,8 @@ def test_given_parameters_when_read_then_no_default_is_a_secret_value(template):
 
 def test_given_template_when_outputs_read_then_webhook_url_and_table_names_are_exported(template):
     outputs = template["Outputs"]
-    assert outputs["CustomerWebhookUrl"]["Value"]["Fn::Sub"].endswith("/webhooks/customers")
+    for resource in ("Customer", "Product", "Order"):
+        assert outputs[f"{resource}WebhookUrl"]["Value"]["Fn::Sub"].endswith(f"/webhooks/{resource.lower()}s")
     assert {outputs[f"{t}Name"]["Value"]["Ref"] for t in TABLES} == set(TABLES)
 
 
@@ -234,9 +248,11 @@ def test_given_samconfig_when_parsed_then_default_profile_deploys_shopwave():
 def test_given_real_template_when_devstack_reads_functions_then_routes_schedules_env_match(template):
     specs = {spec.logical_id: spec for spec in functions(template, {"WaveBusinessId": "biz"})}
     assert set(specs) == set(FUNCTIONS)
-    wave, webshop = specs["CustomerToWaveFunction"], specs["CustomerToWebshopFunction"]
-    assert wave.routes == [("POST", "/webhooks/customers")] and webshop.routes == []
-    assert wave.schedules == webshop.schedules == ["rate(5 minutes)"]
+    for function, (folder, _, route) in FLOW_FUNCTIONS.items():
+        assert specs[function].routes == ([("POST", route)] if route else [])
+        assert specs[function].schedules == ["rate(5 minutes)"]
+        assert specs[function].code_dir == ROOT / "functions" / folder
+    wave = specs["CustomerToWaveFunction"]
     assert wave.code_dir == ROOT / "functions/customer_to_wave"
     assert wave.env["LINKS_TABLE"] == "shopwave-local-LinksTable"
     assert wave.env["WAVE_BUSINESS_ID"] == "biz"
