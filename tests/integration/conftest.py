@@ -30,10 +30,14 @@ class Stack:
     def store(self):
         return self.runtime.store
 
+    def rebuild(self):
+        """Build the runtime again (after changing its environment)."""
+        runtime.current.cache_clear()
+
     def run(self, flow_name: str, **kwargs):
         return self.runtime.engine.sweep(FLOWS[flow_name], **kwargs)
 
-    def settle(self, flows=("customer_to_wave", "customer_to_webshop"), rounds: int = 6):
+    def settle(self, flows=tuple(FLOWS), rounds: int = 6):
         """Run the flows until a whole round writes nothing; returns the reports of every round."""
         history = []
         for _ in range(rounds):

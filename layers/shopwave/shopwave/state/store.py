@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from .models import LinkItem, StateItem
 
 CONFLICT_RETENTION = timedelta(days=180)
+GAVE_UP = "9999-12-31T00:00:00.000000Z"  # parked for good: no more automatic retries
 
 
 def _now() -> datetime:
@@ -75,9 +76,11 @@ def link_key(entity: str, side: str, record_id: str) -> str:
 
 
 class StateStore:
-    def __init__(self, *, park_backoff: timedelta = timedelta(minutes=1), park_backoff_max: timedelta = timedelta(hours=6)):
+    def __init__(self, *, park_backoff: timedelta = timedelta(minutes=1), park_backoff_max: timedelta = timedelta(hours=6),
+                 park_max_attempts: int = 10):
         self.park_backoff = park_backoff
         self.park_backoff_max = park_backoff_max
+        self.park_max_attempts = park_max_attempts
         self.reads = 0
         self.writes = 0
 
@@ -135,7 +138,8 @@ class StateStore:
         previous = self.parked_one(flow, source_id)
         attempts = (previous.attempts if previous else 0) + 1
         delay = min(self.park_backoff * (2 ** (attempts - 1)), self.park_backoff_max)
-        parked = Parked(flow, source_id, reason, attempts, _iso(_now() + delay), kind)
+        due = _iso(_now() + delay) if attempts < self.park_max_attempts else GAVE_UP  # an operator retries it
+        parked = Parked(flow, source_id, reason, attempts, due, kind)
         self.writes += 1
         StateItem(pk=f"parked#{flow}", sk=source_id, attempts=attempts, due_at=parked.due_at,
                   data=json.dumps({"reason": reason, "kind": kind})).save()
