@@ -1,0 +1,124 @@
+"""Sample data for the demo: one seed function (and one edit function) per entity.
+
+`seed_<entity>(shop, wave)` writes the starting records straight into the sandboxes (not through
+their APIs, so the request counters only show the sync's calls) and returns what the first sync
+should do with them, e.g. {"created_in_wave": 6, "adopted": 2, "created_in_shop": 2}.
+`edit_<entity>(shop, wave)` makes a few edits after the first settle. `wave` may be None (a real
+Wave business is never seeded); `shop` is always the webshop sandbox. A new entity adds its
+pair to SEEDS; the demo runs them all in that order.
+"""
+from __future__ import annotations
+
+import time
+
+
+def _address(line1: str, city: str, region: str, postal_code: str, country: str) -> dict:
+    return {"line1": line1, "city": city, "region": region, "postal_code": postal_code, "country": country}
+
+
+def _shipping(name: str, phone: str | None, instructions: str | None, address: dict) -> dict:
+    return {"name": name, "phone": phone, "instructions": instructions, "address": address}
+
+
+TORONTO = _address("100 King St W", "Toronto", "ON", "M5X 1A9", "CA")
+OTTAWA = _address("45 Sparks St", "Ottawa", "ON", "K1P 5A9", "CA")
+MONTREAL = _address("1250 Rue Sainte-Catherine O", "Montréal", "QC", "H3G 1P1", "CA")
+BROOKLYN = _address("77 Atlantic Ave", "Brooklyn", "NY", "11201", "US")
+BUFFALO = _address("12 Elmwood Ave", "Buffalo", "NY", "14201", "US")
+
+SHOP_CUSTOMERS = [
+    {"email": "zoe.muller@example.com", "first_name": "Zoë", "last_name": "Müller", "phone": "+1 416 555 0101",
+     "currency": "CAD", "notes": "Prefers email invoices", "billing_address": TORONTO,
+     "shipping": _shipping("Zoë Müller", "+1 416 555 0102", "Leave with concierge", TORONTO)},
+    {"email": "francois.lefevre@example.com", "first_name": "François", "last_name": "Lefèvre",
+     "phone": "+1 514 555 0110", "currency": "CAD", "billing_address": MONTREAL,
+     "shipping": _shipping("François Lefèvre", None, "Sonner deux fois", MONTREAL)},
+    {"email": "sofia.nunez@example.com", "first_name": "Sofía", "last_name": "Núñez", "company": "Núñez Café Ltd",
+     "phone": "+1 613 555 0120", "website": "https://nunez-cafe.example.com", "currency": "CAD",
+     "notes": "Wholesale account", "billing_address": OTTAWA,
+     "shipping": _shipping("Núñez Café receiving", "+1 613 555 0121", "Loading dock at the back", OTTAWA)},
+    {"email": "bjorn.asgeirsson@example.com", "first_name": "Björn", "last_name": "Ásgeirsson",
+     "phone": "+1 718 555 0130", "currency": "USD", "billing_address": BROOKLYN,
+     "shipping": _shipping("Björn Ásgeirsson", "+1 718 555 0131", None, BROOKLYN)},
+    {"email": "aiko.tanaka@example.com", "first_name": "Aiko", "last_name": "Tanaka", "mobile": "+1 716 555 0140",
+     "currency": "USD", "notes": "Gift wrap every order", "billing_address": BUFFALO,
+     "shipping": _shipping("Aiko Tanaka", None, "Side door", BUFFALO)},
+    {"email": "olu.adebayo@example.com", "first_name": "Olúwaseun", "last_name": "Adébáyọ̀", "phone": "+1 416 555 0150",
+     "currency": "CAD", "billing_address": _address("9 Front St E", "Toronto", "ON", "M5E 1G4", "CA"),
+     "shipping": _shipping("Seun Adébáyọ̀", "+1 416 555 0151", None, TORONTO)},
+    # These two already exist in Wave (same email): the sync adopts them instead of duplicating.
+    {"email": "Chloe.Dubois@example.com", "first_name": "Chloé", "last_name": "Dubois", "phone": "+1 514 555 0160",
+     "currency": "CAD", "billing_address": MONTREAL,
+     "shipping": _shipping("Chloé Dubois", "+1 514 555 0161", "Code 4321", MONTREAL)},
+    {"email": "mateusz.wisniewski@example.com", "first_name": "Mateusz", "last_name": "Wiśniewski",
+     "currency": "USD", "billing_address": BROOKLYN,
+     "shipping": _shipping("Mateusz Wiśniewski", "+1 718 555 0171", None, BROOKLYN)},
+]
+
+WAVE_CUSTOMERS = [
+    # Same emails as two shop customers (one in another letter case): adopted, Wave's extras filled in.
+    {"name": "Chloé Dubois", "firstName": "Chloé", "lastName": "Dubois", "email": "chloe.dubois@example.com",
+     "internalNotes": "Met at the Montréal trade fair"},
+    {"name": "Mateusz Wiśniewski", "firstName": "Mateusz", "lastName": "Wiśniewski",
+     "email": "mateusz.wisniewski@example.com", "phone": "+1 718 555 0170"},
+    # Only in Wave: the reverse flow creates them in the shop.
+    {"name": "Ærøskøbing Design ApS", "firstName": "Søren", "lastName": "Ærø", "email": "soren@aeroe-design.example.com",
+     "phone": "+1 416 555 0180", "currency": "CAD",
+     "address": {"addressLine1": "200 Bay St", "city": "Toronto", "provinceCode": "CA-ON", "postalCode": "M5J 2J2",
+                 "countryCode": "CA"}},
+    {"name": "Renée O'Connor", "firstName": "Renée", "lastName": "O'Connor", "email": "renee.oconnor@example.com",
+     "mobile": "+1 212 555 0190", "currency": "USD", "internalNotes": "Invoice quarterly",
+     "address": {"addressLine1": "350 5th Ave", "city": "New York", "provinceCode": "US-NY", "postalCode": "10118",
+                 "countryCode": "US"}},
+]
+
+
+def seed_customers(shop, wave) -> dict[str, int]:
+    """Shop customers, two of them already in Wave, and two Wave-only customers."""
+    for customer in SHOP_CUSTOMERS:
+        shop.create("customers", customer)
+    if wave is None:
+        return {"created_in_wave": len(SHOP_CUSTOMERS)}
+    for customer in WAVE_CUSTOMERS:
+        wave.create_customer(**customer)
+    shop_emails = {c["email"].lower() for c in SHOP_CUSTOMERS}
+    adopted = sum(1 for c in WAVE_CUSTOMERS if c["email"].lower() in shop_emails)
+    return {"created_in_wave": len(SHOP_CUSTOMERS) - adopted, "adopted": adopted,
+            "created_in_shop": len(WAVE_CUSTOMERS) - adopted}
+
+
+def _shop_by_email(shop, email: str) -> dict:
+    return next(c for c in shop.all("customers") if (c["email"] or "").lower() == email.lower())
+
+
+def _wave_by_email(wave, email: str) -> dict:
+    return next(c for c in wave.customers() if (c["email"] or "").lower() == email.lower())
+
+
+def edit_customers(shop, wave) -> dict[str, int]:
+    """Edits after the first settle; returns how many conflicts they should cause."""
+    shop.update("customers", _shop_by_email(shop, "zoe.muller@example.com")["id"], {"phone": "+1 416 555 0199"})
+    shop.update("customers", _shop_by_email(shop, "renee.oconnor@example.com")["id"],
+                {"shipping": {"instructions": "Doorman accepts parcels"}})
+    if wave is None:
+        return {"conflicts": 0}
+    wave.update_customer(_wave_by_email(wave, "aiko.tanaka@example.com")["id"], internalNotes="Gift wrap; no invoices in parcels")
+    # Edited on both sides, in different fields: both edits survive.
+    shop.update("customers", _shop_by_email(shop, "sofia.nunez@example.com")["id"], {"mobile": "+1 613 555 0129"})
+    wave.update_customer(_wave_by_email(wave, "sofia.nunez@example.com")["id"], internalNotes="Wholesale; net 30")
+    # Edited on both sides, in the same field: the later edit (Wave's) wins; one conflict is recorded.
+    shop.update("customers", _shop_by_email(shop, "bjorn.asgeirsson@example.com")["id"], {"phone": "+1 718 555 0138"})
+    time.sleep(0.01)  # millisecond timestamps: make "later" unambiguous
+    wave.update_customer(_wave_by_email(wave, "bjorn.asgeirsson@example.com")["id"], phone="+1 718 555 0139")
+    return {"conflicts": 1}
+
+
+SEEDS = {"customers": (seed_customers, edit_customers)}
+
+
+def seed_all(shop, wave) -> dict[str, dict[str, int]]:
+    return {entity: seed(shop, wave) for entity, (seed, _edit) in SEEDS.items()}
+
+
+def edit_all(shop, wave) -> dict[str, dict[str, int]]:
+    return {entity: edit(shop, wave) for entity, (_seed, edit) in SEEDS.items()}
