@@ -25,7 +25,7 @@ class Runtime:
         self.store = StateStore()
         options = options_from_env(os.environ)
         self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
-                             flows=flow_for, catalog=WaveCatalog(self.wave, options), options=options)
+                             flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options)
 
     def calls(self) -> dict[str, int]:
         return {"wave": self.wave.calls.total, "webshop": self.webshop.calls.total}

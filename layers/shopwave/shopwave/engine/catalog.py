@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from ..clients.wave import WaveClient
@@ -28,8 +30,9 @@ class UnknownTaxRate(ValueError):
 class WaveCatalog:
     ttl_seconds = 900
 
-    def __init__(self, client: WaveClient, options: dict[str, Any]):
+    def __init__(self, client: WaveClient, options: dict[str, Any], store=None):
         self.client = client
+        self.store = store  # claims: two processes must not both create the discount product
         self.options = options
         self._taxes: list[dict] | None = None
         self._loaded_at = 0.0
@@ -74,21 +77,46 @@ class WaveCatalog:
         if self._discount_product:
             return self._discount_product
         name = self.options.get("discount_product_name", "Discount")
+        self._discount_product = self._find_product(name)
+        if self._discount_product:
+            return self._discount_product
+        token = uuid.uuid4().hex
+        claimed = self.store is None or self.store.claim("catalog#discount-product", token, timedelta(seconds=30))
+        try:
+            # whoever did not get the claim, or got it second, finds the product the first made
+            self._discount_product = self._find_product(name) if claimed else self._wait_for_product(name)
+            if not self._discount_product:
+                self._discount_product = self._create_discount_product(name)
+        finally:
+            if claimed and self.store is not None:
+                self.store.release("catalog#discount-product", token)
+        return self._discount_product
+
+    def _find_product(self, name: str) -> str | None:
         page, pages = 1, 1
         while page <= pages:
             data = self.client.query(FIND_PRODUCTS, {"page": page})["business"]["products"]
             for edge in data["edges"]:
                 if edge["node"]["name"] == name:
-                    self._discount_product = edge["node"]["id"]
-                    return self._discount_product
+                    return edge["node"]["id"]
             pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
+        return None
+
+    def _wait_for_product(self, name: str) -> str | None:
+        for _ in range(50):
+            time.sleep(0.2)
+            found = self._find_product(name)
+            if found:
+                return found
+        return None
+
+    def _create_discount_product(self, name: str) -> str:
         accounts = self.client.query(DISCOUNT_ACCOUNTS, {})["business"]["accounts"]["edges"]
         input_ = {"businessId": self.client.business_id, "name": name, "unitPrice": "0",
                   "description": "Discounts on webshop orders (created by shopwave)"}
         if accounts:
             input_["incomeAccountId"] = accounts[0]["node"]["id"]
-        self._discount_product = self.client.mutate("productCreate", CREATE_PRODUCT, input_)["product"]["id"]
-        return self._discount_product
+        return self.client.mutate("productCreate", CREATE_PRODUCT, input_)["product"]["id"]
 
 
 def options_from_env(environ) -> dict[str, Any]:
