@@ -1,0 +1,44 @@
+"""Every GraphQL operation the layer can send, validated against Wave's real schema (the
+2021 introspection snapshot plus the invoicePatch extension), so a field real Wave would
+reject fails here first."""
+import pytest
+from graphql import parse, validate
+
+from devstack.wave_sandbox import load_wave_schema
+from shopwave.clients import wave_operations as ops
+from shopwave.engine import catalog
+from shopwave.flows import FLOWS
+
+ENTITIES = {flow.entity.name: flow.entity for flow in FLOWS.values()}
+
+
+def operations():
+    for name, entity in ENTITIES.items():
+        wave = entity.wave
+        for partition in wave.partitions:
+            yield f"{name} list {partition or 'all'}", ops.list_document(wave, partition=partition)
+        for lookup in wave.lookups:
+            if lookup.filter_arg:
+                yield f"{name} lookup {lookup.filter_arg}", ops.list_document(
+                    wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
+        for count in (1, 3):
+            yield f"{name} get {count}", ops.get_many_document(wave, count)
+        yield f"{name} create", ops.mutation_document(wave, wave.create, wave.create_input)
+        yield f"{name} patch", ops.mutation_document(wave, wave.patch, wave.patch_input)
+        for action in wave.actions.values():
+            yield f"{name} {action}", ops.action_document(wave, action)
+        if wave.delete:
+            yield f"{name} delete", ops.delete_document(wave)
+    for constant in ("SALES_TAXES", "DISCOUNT_ACCOUNTS", "FIND_PRODUCTS", "CREATE_PRODUCT"):
+        yield f"catalog {constant}", getattr(catalog, constant)
+
+
+@pytest.mark.parametrize("name, document", list(operations()), ids=[n for n, _ in operations()])
+def test_given_an_operation_the_layer_sends_when_validated_against_wave_then_it_is_valid(name, document):
+    errors = validate(load_wave_schema(), parse(document))
+    assert errors == [], f"{name}: {[e.message for e in errors]}"
+
+
+def test_given_a_misspelt_field_when_validated_then_the_schema_rejects_it():
+    document = ops.list_document(ENTITIES["customer"].wave).replace("firstName", "first_name")
+    assert validate(load_wave_schema(), parse(document))
