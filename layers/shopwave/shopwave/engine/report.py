@@ -23,6 +23,7 @@ class Report:
     wave_calls: int = 0
     webshop_calls: int = 0
     stopped_early: bool = False
+    busy: bool = False  # another sweep of this flow was running: this one did nothing
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -38,3 +39,4 @@ class Report:
                 setattr(self, name, getattr(self, name) + value)
         self.failures += other.failures
         self.stopped_early |= other.stopped_early
+        self.busy |= other.busy

@@ -49,7 +49,8 @@ MAX_DEPENDENCIES = 25
 class Engine:
     def __init__(self, store: StateStore, sides: dict[str, Any], *, flows: Callable[[str, str], Flow],
                  catalog: Any = None, options: dict[str, Any] | None = None,
-                 claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0):
+                 claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0,
+                 sweep_lease: timedelta = timedelta(minutes=15), checkpoint: Callable[[str], None] | None = None):
         self.store = store
         self.sides = sides
         self.flow_for = flows  # (entity, source side) -> the flow that syncs a dependency on demand
@@ -58,6 +59,10 @@ class Engine:
         self.claim_lease = claim_lease
         self.claim_wait = claim_wait
         self.reserve_seconds = reserve_seconds
+        self.sweep_lease = sweep_lease
+        # Called at every point where a crash would leave a partial effect; the chaos suite
+        # makes it crash there. In production it does nothing.
+        self.checkpoint = checkpoint or (lambda point: None)
 
     def _context(self) -> SyncContext:
         for side in self.sides.values():
@@ -66,33 +71,57 @@ class Engine:
 
     # entry points ------------------------------------------------------------------------
     def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None) -> Report:
-        """Retry what is parked and due, then everything changed since each watermark."""
+        """Retry what is parked and due, then everything changed since each watermark.
+
+        One sweep per flow at a time (a lease in DynamoDB, beside the function's reserved
+        concurrency); with `time_left` it stops taking new records `reserve_seconds` before
+        the deadline, and the next run goes on from the saved watermark."""
         report, ctx = Report(flow.name), self._context()
+        lease = f"sweep#{flow.name}"
+        token = uuid.uuid4().hex
+        if not self.store.claim(lease, token, self.sweep_lease):
+            report.busy = True
+            return report
+        try:
+            self._sweep(flow, report, ctx, self._deadline(time_left))
+        except Exception:
+            self.store.release(lease, token)
+            raise
+        self.store.release(lease, token)
+        return report
+
+    def _deadline(self, time_left: Callable[[], float] | None) -> Callable[[], bool]:
+        """True once the run should take no new work."""
+        if time_left is None:
+            return lambda: False
+        return lambda: time_left() < self.reserve_seconds
+
+    def _sweep(self, flow: Flow, report: Report, ctx: SyncContext, out_of_time: Callable[[], bool]) -> None:
         source = self.sides[flow.source]
         parked = {p.source_id for p in self.store.parked(flow.name)}
         due = [p.source_id for p in self.store.parked(flow.name, due_only=True)]
         if due:
             records = source.fetch_many(flow.entity, due)
-            self._sync_page(flow, [records[i] for i in due if i in records], parked, report, ctx)
+            self._sync_page(flow, [records[i] for i in due if i in records], parked, report, ctx, out_of_time)
         for partition in source.partitions(flow.entity):
-            if not self._sweep_partition(flow, partition, parked, report, ctx, time_left):
+            if not self._sweep_partition(flow, partition, parked, report, ctx, out_of_time):
                 break
-        return report
 
-    def _sweep_partition(self, flow, partition, parked, report, ctx, time_left) -> bool:
+    def _sweep_partition(self, flow, partition, parked, report, ctx, out_of_time) -> bool:
         source = self.sides[flow.source]
         bookmark = flow.name + (f"#{partition}" if partition else "")
         mark = self.store.watermark(bookmark)
         for page in source.pages(flow.entity, partition, mark.ts, flow.page_size):
             fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
-            handled = self._sync_page(flow, fresh, parked, report, ctx)
+            handled = self._sync_page(flow, fresh, parked, report, ctx, out_of_time)
             for record in handled:
                 mark.advance(source.stamp(record), source.record_id(record))
             if handled:
                 self.store.save_watermark(bookmark, mark)  # saved only after the page is committed
+                self.checkpoint("after_watermark")
             if len(handled) < len(fresh):
-                return False  # a system went down mid-page: the rest waits for the next run
-            if time_left is not None and time_left() < self.reserve_seconds:
+                return False  # a system went down, or time is up: the rest waits for the next run
+            if out_of_time():
                 report.stopped_early = True
                 return False
         return True
@@ -109,7 +138,8 @@ class Engine:
         return report
 
     # one page ----------------------------------------------------------------------------
-    def _sync_page(self, flow: Flow, records: list[Record], parked: set[str], report: Report, ctx: SyncContext) -> list[Record]:
+    def _sync_page(self, flow: Flow, records: list[Record], parked: set[str], report: Report, ctx: SyncContext,
+                   out_of_time: Callable[[], bool] = lambda: False) -> list[Record]:
         """Handle records in order; returns those handled (synced, skipped or parked)."""
         source, target, mapping = self.sides[flow.source], self.sides[flow.target], flow.entity.mapping
         report.read += len(records)
@@ -122,6 +152,9 @@ class Engine:
         ctx.prefetch([(entity, side, rid) for r in counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
         handled: list[Record] = []
         for record in records:
+            if handled and out_of_time():
+                report.stopped_early = True
+                return handled
             record_id = source.record_id(record)
             try:
                 self._with_dependencies(flow, record, states[record_id], links.get(record_id), counterparts, report, ctx)
@@ -137,6 +170,7 @@ class Engine:
                 self._park(flow, record_id, exc, report)
                 parked.add(record_id)
             handled.append(record)
+            self.checkpoint("after_record")
         return handled
 
     @staticmethod
@@ -184,24 +218,31 @@ class Engine:
         key = self._claim_key(flow, record, link)
         token = self._claim(key)
         try:
-            fresh = self.store.get_link(entity.name, flow.source, source.record_id(record))
-            if fresh is not None and (link is None or fresh.revision != link.revision):
-                link, counterparts = fresh, {}  # another writer got here first: decide again
-                if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
-                    report.echoes += 1  # it already handled this version of the record, or a newer one
-                    return
-            if deleted:
-                self._on_deleted(flow, record, link, report)
-            elif link is None:
-                self._adopt_or_create(flow, record, state, report, ctx)
-            elif state_hash(state) == link.state_hash:
-                report.echoes += 1
-            else:
-                target_id = link.id_on(flow.target)
-                current = counterparts.get(target_id) or self.sides[flow.target].fetch(entity, target_id)
-                self._update(flow, record, state, link, current, report, ctx)
-        finally:
+            self._decide(flow, record, state, link, counterparts, report, ctx)
+        except Exception:
             self.store.release(key, token)
+            raise
+        self.store.release(key, token)  # a crash (not an Exception) leaves the lease to expire
+
+    def _decide(self, flow, record, state, link, counterparts, report, ctx) -> None:
+        source, entity = self.sides[flow.source], flow.entity
+        deleted = source.deleted(entity, record)
+        fresh = self.store.get_link(entity.name, flow.source, source.record_id(record))
+        if fresh is not None and (link is None or fresh.revision != link.revision):
+            link, counterparts = fresh, {}  # another writer got here first: decide again
+            if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
+                report.echoes += 1  # it already handled this version of the record, or a newer one
+                return
+        if deleted:
+            self._on_deleted(flow, record, link, report)
+        elif link is None:
+            self._adopt_or_create(flow, record, state, report, ctx)
+        elif state_hash(state) == link.state_hash:
+            report.echoes += 1
+        else:
+            target_id = link.id_on(flow.target)
+            current = counterparts.get(target_id) or self.sides[flow.target].fetch(entity, target_id)
+            self._update(flow, record, state, link, current, report, ctx)
 
     def _claim_key(self, flow: Flow, record: Record, link: Link | None) -> str:
         if flow.source == SHOP:
@@ -238,6 +279,7 @@ class Engine:
         else:
             counterpart = target.create(entity, mapping.payload(flow.target, state, ctx=ctx), record_id)
             report.created += 1
+            self.checkpoint("after_remote_write")
         # The two records now agree field by field: the source's values win where it has one;
         # what only the target has (an adopted record's data, a default Wave filled in on
         # create) is written back to the source once, so later runs see no difference.
@@ -271,6 +313,7 @@ class Engine:
                 self._conflict(flow, link.shop_id, "@write", report, reason=str(refused), fields=result.write)
                 raise
             report.updated += 1
+            self.checkpoint("after_remote_write")
             self._verify(flow, record, current, report)
         self._save_link(flow, record, current, result.agreed, link)
 
@@ -288,6 +331,7 @@ class Engine:
             counterpart = target.fetch(flow.entity, link.wave_id)
             if counterpart is not None and flow.entity.wave.deletable(counterpart):
                 target.delete(flow.entity, counterpart)
+                self.checkpoint("after_remote_write")
                 link.status = "deleted"
                 report.deleted += 1
             elif counterpart is not None:
@@ -322,6 +366,7 @@ class Engine:
         if flow.entity.link_extra is not None:
             link.extra = {**link.extra, **flow.entity.link_extra(record if flow.source == SHOP else counterpart, SHOP)}
         self.store.save_link(link)
+        self.checkpoint("after_link_write")
 
 
 def _refs(mapping, side: str, record: Record) -> list[tuple[str, str, str]]:
