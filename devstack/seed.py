@@ -3,7 +3,8 @@
 `seed_<entity>(shop, wave)` writes the starting records straight into the sandboxes (not through
 their APIs, so the request counters only show the sync's calls) and returns what the first sync
 should do with them, e.g. {"created_in_wave": 6, "adopted": 2, "created_in_shop": 2}.
-`edit_<entity>(shop, wave)` makes a few edits after the first settle. `wave` may be None (a real
+`edit_<entity>(shop, wave)` makes a few edits after the first settle and returns what they should
+cause, under keys of its own (the demo merges them into the seed's). `wave` may be None (a real
 Wave business is never seeded); `shop` is always the webshop sandbox. A new entity adds its
 pair to SEEDS; the demo runs them all in that order.
 """
@@ -113,7 +114,121 @@ def edit_customers(shop, wave) -> dict[str, int]:
     return {"conflicts": 1}
 
 
-SEEDS = {"customers": (seed_customers, edit_customers)}
+# ---------------------------------------------------------------------------------- products
+SHOP_PRODUCTS = [
+    # Already in Wave under the same exact name: adopted, the shop's description reaches Wave.
+    {"sku": "MS-500", "name": "Maple Syrup 500 ml", "description": "Grade A amber, Québec", "price": "14.95",
+     "currency": "CAD"},
+    {"sku": "LT-100", "name": "Labrador Tea 100 g", "description": "Loose leaf, hand-picked in Nunavik", "price": "9.50",
+     "currency": "CAD"},
+    {"sku": "MUG-ST", "name": "Stoneware Mug", "description": "Wheel-thrown, 350 ml", "price": "24.00", "currency": "CAD"},
+    {"sku": "TQ-WOOL", "name": "Wool Toque", "description": "Merino, one size", "price": "29.99", "currency": "CAD"},
+    # Inactive: never created in Wave.
+    {"sku": "SOAP-LV", "name": "Lavender Soap", "description": "Discontinued", "price": "6.25", "currency": "CAD",
+     "active": False},
+]
+WAVE_PRODUCTS = [{"name": "Maple Syrup 500 ml", "unitPrice": "14.95"}]
+NEW_PRODUCT = {"sku": "CNDL-BW", "name": "Beeswax Candle", "description": "Hand-poured, 40 h burn", "price": "18.00",
+               "currency": "CAD"}
+
+
+def seed_products(shop, wave) -> dict[str, int]:
+    """Shop products, one of them already in Wave (same name), one inactive."""
+    for product in SHOP_PRODUCTS:
+        shop.create("products", product)
+    active = [p for p in SHOP_PRODUCTS if p.get("active", True)]
+    if wave is None:
+        return {"created_in_wave": len(active), "inactive": len(SHOP_PRODUCTS) - len(active)}
+    for product in WAVE_PRODUCTS:
+        wave.create_product(**product)
+    wave_names = {p["name"] for p in WAVE_PRODUCTS}
+    adopted = sum(1 for p in active if p["name"] in wave_names)
+    return {"created_in_wave": len(active) - adopted, "adopted": adopted,
+            "inactive": len(SHOP_PRODUCTS) - len(active)}
+
+
+def _shop_product(shop, sku: str) -> dict:
+    return next(p for p in shop.all("products") if p["sku"] == sku)
+
+
+def edit_products(shop, wave) -> dict[str, int]:
+    """A new product (edit_orders puts it on a new order), a product made inactive in the shop
+    (archived in Wave), a price edited in Wave."""
+    shop.create("products", NEW_PRODUCT)
+    shop.update("products", _shop_product(shop, "TQ-WOOL")["id"], {"active": False})
+    if wave is None:
+        return {"new": 1, "archived_in_wave": 1}
+    tea = next(p for p in wave.products() if p["name"] == "Labrador Tea 100 g")
+    wave.update_product(tea["id"], unitPrice="10.25")
+    return {"new": 1, "archived_in_wave": 1, "price_edited_in_wave": 1}
+
+
+# ---------------------------------------------------------------------------------- orders
+def _line(product: dict, quantity: str, tax_rate: str | None = "0.13", **extra) -> dict:
+    return {"product_id": product["id"], "quantity": quantity, "unit_price": product["price"], "tax_rate": tax_rate,
+            **extra}
+
+
+def _orders(shop) -> list[dict]:
+    """The seeded orders (customers and products looked up in the shop); HST is "0.13" in Wave."""
+    syrup, tea, mug, toque = (_shop_product(shop, sku) for sku in ("MS-500", "LT-100", "MUG-ST", "TQ-WOOL"))
+    customer = {email: _shop_by_email(shop, email)["id"] for email in
+                ("zoe.muller@example.com", "sofia.nunez@example.com", "olu.adebayo@example.com",
+                 "francois.lefevre@example.com")}
+    return [
+        # Paid in Wave after the first settle.
+        {"customer_id": customer["zoe.muller@example.com"], "currency": "CAD", "order_date": "2026-11-02",
+         "note": "Gift note: joyeuses fêtes !", "lines": [_line(syrup, "2"), _line(mug, "1")]},
+        # A line discount (5% on the tea); edited in the shop after the first settle.
+        {"customer_id": customer["sofia.nunez@example.com"], "currency": "CAD", "order_date": "2026-11-03",
+         "po_number": "NC-2041", "note": "Wholesale restock",
+         "lines": [_line(tea, "12", discount="5.70"), _line(syrup, "6")]},
+        # An order discount, after tax.
+        {"customer_id": customer["olu.adebayo@example.com"], "currency": "CAD", "order_date": "2026-11-04",
+         "lines": [_line(mug, "2"), _line(toque, "1")], "order_discount": "10.00"},
+        # One line without tax (zero-rated food); cancelled in the shop while its invoice is a draft.
+        {"customer_id": customer["francois.lefevre@example.com"], "currency": "CAD", "order_date": "2026-11-05",
+         "lines": [_line(tea, "3", tax_rate=None), _line(syrup, "1")]},
+    ]
+
+
+def seed_orders(shop, wave) -> dict[str, int]:
+    """Orders of seeded customers: several lines, HST on most, a line discount, an order discount."""
+    orders = [shop.create("orders", order) for order in _orders(shop)]
+    return {"created_in_wave": len(orders)}
+
+
+def _order(shop, customer_email: str) -> dict:
+    customer = _shop_by_email(shop, customer_email)["id"]
+    return next(o for o in shop.all("orders") if o["customer_id"] == customer)
+
+
+def _invoice(wave, order: dict) -> dict:
+    return next(i for i in wave.invoices() if i["invoiceNumber"] == order["number"])
+
+
+def edit_orders(shop, wave) -> dict[str, int]:
+    """A new order on the new product, an order edited, one cancelled; an invoice paid in Wave."""
+    candle = _shop_product(shop, NEW_PRODUCT["sku"])
+    shop.create("orders", {"customer_id": _shop_by_email(shop, "Chloe.Dubois@example.com")["id"], "currency": "CAD",
+                           "order_date": "2026-11-20", "note": "Pick up in store",
+                           "lines": [_line(candle, "2"), _line(_shop_product(shop, "MS-500"), "1")]})
+    edited = _order(shop, "sofia.nunez@example.com")
+    tea_line, syrup_line = edited["lines"]
+    shop.update("orders", edited["id"], {"note": "Wholesale restock; deliver Tuesday",
+                                         "lines": [{"id": tea_line["id"]}, {"id": syrup_line["id"], "quantity": "8"}]})
+    shop.update("orders", _order(shop, "francois.lefevre@example.com")["id"], {"status": "cancelled"})
+    result = {"new": 1, "edited_in_shop": 1, "cancelled_in_shop": 1}
+    if wave is None:
+        return result
+    invoice = _invoice(wave, _order(shop, "zoe.muller@example.com"))
+    wave.approve_invoice(invoice["id"])
+    wave.record_payment(invoice["id"], invoice["amountDue"]["value"])
+    return {**result, "paid_in_wave": 1}
+
+
+SEEDS = {"customers": (seed_customers, edit_customers), "products": (seed_products, edit_products),
+         "orders": (seed_orders, edit_orders)}
 
 
 def seed_all(shop, wave) -> dict[str, dict[str, int]]:

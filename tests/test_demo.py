@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,41 @@ def test_given_the_seed_when_the_demo_runs_then_the_report_shows_what_the_seed_i
     assert all(f["parked"] == 0 and f["failures"] == [] for f in flows.values())
 
 
+def test_given_the_seeded_products_when_the_demo_runs_then_they_reach_wave_and_wave_edits_come_back(demo_run):
+    _, report, _ = demo_run
+    flows, expected = by_flow(report), report["expected"]["products"]
+    assert expected["adopted"] == 1 and expected["inactive"] == 1 and expected["new"] == 1
+    assert flows["product_to_wave"]["adopted"] == expected["adopted"]
+    # the inactive product is never created; the new one (edit step) is
+    assert flows["product_to_wave"]["created"] == expected["created_in_wave"] + expected["new"]
+    assert flows["product_to_wave"]["updated"] == expected["archived_in_wave"]  # made inactive: archived
+    assert flows["product_to_webshop"]["updated"] == expected["price_edited_in_wave"]
+    assert flows["product_to_webshop"]["created"] == 0  # products are created in Wave only
+
+
+def test_given_the_seeded_orders_when_the_demo_runs_then_invoices_follow_and_the_payment_comes_back(demo_run):
+    _, report, _ = demo_run
+    flows, expected = by_flow(report), report["expected"]["orders"]
+    assert expected["created_in_wave"] == 4 and expected["paid_in_wave"] == 1
+    assert flows["order_to_wave"]["created"] == expected["created_in_wave"] + expected["new"]
+    assert flows["order_to_wave"]["updated"] == expected["edited_in_shop"]
+    assert flows["order_to_wave"]["deleted"] == expected["cancelled_in_shop"]  # its invoice was a draft
+    assert flows["invoice_to_webshop"]["updated"] == expected["paid_in_wave"]
+    assert flows["invoice_to_webshop"]["created"] == 0
+    assert sum(f["conflicts"] for f in flows.values()) == report["expected"]["customers"]["conflicts"]
+
+
+def test_given_the_demo_when_it_runs_then_every_flow_reads_records_and_none_fails(demo_run):
+    _, report, _ = demo_run
+    flows = by_flow(report)
+    assert set(flows) == {"customer_to_wave", "customer_to_webshop", "product_to_wave", "product_to_webshop",
+                          "order_to_wave", "invoice_to_webshop"}
+    for name, figures in flows.items():
+        assert figures["read"] > 0 and figures["failures"] == [] and figures["parked"] == 0, (name, figures)
+    for name in ("product_to_wave", "order_to_wave"):
+        assert flows[name]["webhooks"] > 0, name
+
+
 def test_given_the_demo_when_it_ends_then_the_final_pass_writes_nothing(demo_run):
     _, report, _ = demo_run
     assert report["final_writes"] == 0
@@ -66,6 +102,47 @@ def test_given_the_template_when_the_demo_runs_then_every_scheduled_function_has
     _, report, _ = demo_run
     scheduled = [spec.logical_id for spec in functions(load_template()) if spec.schedules]
     assert list(report["flows"]) == scheduled
+
+
+@pytest.fixture(scope="module")
+def demo_state(tmp_path_factory):
+    """The demo run in this process, then what the sandboxes hold at the end."""
+    from devstack.demo import run_demo
+    from devstack.localstack import LocalStack
+
+    saved = {name: os.environ.pop(name) for name in REAL_SYSTEM_ENV if name in os.environ}
+    try:
+        with LocalStack(data_dir=tmp_path_factory.mktemp("devstack-state")) as stack:
+            result = run_demo(stack, 8)
+            shop, wave = stack.sandboxes.shop, stack.sandboxes.wave
+            state = result, shop.all("products"), shop.all("orders"), wave.products(), wave.invoices()
+    finally:
+        os.environ.update(saved)
+    return state
+
+
+def test_given_the_demo_when_it_ends_then_the_sandboxes_agree(demo_state):
+    result, shop_products, orders, wave_products, invoices = demo_state
+    assert result.problems() == []
+    by_sku = {p["sku"]: p for p in shop_products}
+    wave_by_name = {p["name"]: p for p in wave_products}
+    assert "Lavender Soap" not in wave_by_name  # inactive in the shop: never created
+    assert wave_by_name["Wool Toque"]["isArchived"] and by_sku["TQ-WOOL"]["active"] is False
+    assert by_sku["LT-100"]["price"] == "10.25"  # edited in Wave
+    assert wave_by_name["Maple Syrup 500 ml"]["description"] == by_sku["MS-500"]["description"]  # adopted
+    assert sum(1 for p in wave_products if p["name"] == "Maple Syrup 500 ml") == 1
+    assert "Beeswax Candle" in wave_by_name
+    by_number = {i["invoiceNumber"]: i for i in invoices}
+    cancelled = [o for o in orders if o["status"] == "cancelled"]
+    assert len(cancelled) == 1 and cancelled[0]["number"] not in by_number  # its draft invoice was deleted
+    live = [o for o in orders if o["status"] != "cancelled"]
+    assert sorted(by_number) == sorted(o["number"] for o in live)
+    for order in live:
+        invoice = by_number[order["number"]]
+        assert Decimal(invoice["total"]["value"]) == Decimal(order["total"]), order["number"]
+        assert invoice["memo"] == order["note"]
+    [paid] = [o for o in orders if o["payment_status"] == "paid"]
+    assert paid["amount_paid"] == paid["total"] and by_number[paid["number"]]["status"] == "PAID"
 
 
 # ------------------------------------------------------------------------- the report's rules

@@ -300,3 +300,20 @@ def test_given_env_file_when_read_then_it_sets_only_variables_the_template_decla
     env = json.loads((ROOT / "events/env.local.json").read_text())
     for section in env.values():
         assert set(section) <= declared
+
+
+# ------------------------------------------------------------------------------ operator alarms
+def test_given_template_when_read_then_parked_records_and_failed_invocations_raise_alarms(template):
+    alarms = {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    parked = alarms["ParkedRecordsAlarm"]
+    assert (parked["Namespace"], parked["MetricName"]) == ("Shopwave", "ParkedRecords")
+    failed = alarms["FailedInvocationsAlarm"]
+    assert failed["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FailedInvocationsQueue", "QueueName"]}
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_given_template_when_read_then_sweep_only_functions_never_run_twice_at_once(template):
+    for function in FUNCTIONS:
+        reserved = template["Resources"][function]["Properties"]["ReservedConcurrentExecutions"]
+        assert reserved == (1 if function not in WEBHOOK_FUNCTIONS else {"Ref": "WebhookConcurrency"})

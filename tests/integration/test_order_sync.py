@@ -206,3 +206,15 @@ def test_given_linked_customer_and_products_when_one_new_order_syncs_then_wave_c
     assert body["created"] == 1
     # adoption lookup by number + create (+ the sales-tax catalogue once per process)
     assert len(stack.wave.requests) == body["wave_calls"] <= 3, stack.wave.requests
+
+
+def test_given_a_line_discount_whose_tax_sits_on_half_a_cent_when_synced_then_the_totals_still_agree(stack):
+    customer, widget, _, _ = seed_order(stack)
+    stack.settle()
+    order = stack.shop.create("orders", {"customer_id": customer["id"], "currency": "CAD", "order_date": "2026-11-22",
+                                         "lines": [{"product_id": widget["id"], "quantity": "3", "unit_price": "10.00",
+                                                    "discount": "0.50", "tax_rate": "0.13"}]})
+    report = stack.run("order_to_wave")
+    assert report.created == 1 and report.conflicts == 0
+    assert Decimal(invoice_of(stack, order)["total"]["value"]) == Decimal(order["total"]) == Decimal("33.34")
+    assert stack.run("invoice_to_webshop").writes == 0

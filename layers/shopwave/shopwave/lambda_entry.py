@@ -9,7 +9,7 @@ import json
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from . import runtime, webhook
 from .config import secret
@@ -101,6 +101,10 @@ def _finish(rt, before: dict[str, int], report: Report) -> dict:
     report.webshop_calls = after["webshop"] - before["webshop"]
     for name, attribute in REPORT_METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(report, attribute))
+    if report.parked:
+        # One metric across flows (service dimension only) for the ParkedRecordsAlarm.
+        with single_metric(name="ParkedRecords", unit=MetricUnit.Count, value=report.parked) as metric:
+            metric.add_dimension(name="service", value=metrics.service or "shopwave")
     metrics.add_metric(name="WaveApiCalls", unit=MetricUnit.Count, value=report.wave_calls)
     metrics.add_metric(name="WebshopApiCalls", unit=MetricUnit.Count, value=report.webshop_calls)
     logger.info("flow run finished", extra={"report": report.as_dict()})

@@ -1,7 +1,7 @@
 """Orders in the webshop, invoices in Wave (SYNC.md: Order / invoice)."""
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from ..engine.catalog import days_after
 from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
@@ -75,7 +75,8 @@ class Lines(Codec):
         quantity = Decimal(values.decimal(line.get("quantity"), minimum=Decimal("0.00000001")) or "0")
         price = Decimal(values.decimal(line.get("unit_price"), minimum=Decimal(0)) or "0")
         discount = Decimal(values.decimal(line.get("discount"), minimum=Decimal(0)) or "0")
-        net = ((quantity * price - discount) / quantity).quantize(EIGHT, ROUND_HALF_UP) if quantity else price
+        rate = values.decimal(line.get("tax_rate"), minimum=Decimal(0))
+        net = net_unit_price(quantity, price, discount, Decimal(rate) if rate else None)
         return {"product": line.get("product_id"), "description": values.text(line.get("description")),
                 "quantity": values.decimal(quantity), "unit_price": values.decimal(net),
                 "tax_rate": values.decimal(line.get("tax_rate"))}
@@ -106,6 +107,24 @@ class Lines(Codec):
         if side == SHOP:
             return [("product", SHOP, line["product_id"]) for line in record.get("lines") or [] if line.get("product_id")]
         return [("product", WAVE, item["product"]["id"]) for item in record.get("items") or []]
+
+
+def net_unit_price(quantity: Decimal, price: Decimal, discount: Decimal, rate: Decimal | None) -> Decimal:
+    """The unit price Wave gets for a discounted line: the net amount over the quantity, to
+    Wave's 8 places, rounded whichever way makes Wave's own line amount and line tax (each
+    rounded to the cent from quantity x unit price) equal the shop's to the cent."""
+    if not discount:
+        return price
+    exact = (quantity * price - discount) / quantity
+    amount = (quantity * price).quantize(CENT, ROUND_HALF_UP) - discount
+    tax = ((quantity * price - discount) * rate).quantize(CENT, ROUND_HALF_UP) if rate else None
+    for rounding in (ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING):
+        unit = exact.quantize(EIGHT, rounding)
+        gross = quantity * unit
+        if gross.quantize(CENT, ROUND_HALF_UP) == amount and (
+                tax is None or (gross * rate).quantize(CENT, ROUND_HALF_UP) == tax):
+            return unit
+    return exact.quantize(EIGHT, ROUND_HALF_UP)  # no 8-place price fits: the total check reports it
 
 
 def _has_discount(record, ctx) -> bool:
