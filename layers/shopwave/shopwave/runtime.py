@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
 from .clients.wave import WaveClient
@@ -16,16 +18,41 @@ from .state import StateStore
 from .state.models import bind
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """Timings an operator rarely changes (and the chaos suite shrinks), from the environment."""
+    read_timeout: float = 30.0
+    backoff_factor: float = 0.25
+    claim_lease: float = 60.0
+    claim_wait: float = 10.0
+    sweep_lease: float = 900.0
+    park_backoff: float = 60.0
+    park_max_attempts: int = 10
+
+    @classmethod
+    def from_env(cls, environ) -> "Tuning":
+        names = {"read_timeout": "HTTP_READ_TIMEOUT_SECONDS", "backoff_factor": "HTTP_BACKOFF_FACTOR",
+                 "claim_lease": "CLAIM_LEASE_SECONDS", "claim_wait": "CLAIM_WAIT_SECONDS",
+                 "sweep_lease": "SWEEP_LEASE_SECONDS", "park_backoff": "PARK_BACKOFF_SECONDS",
+                 "park_max_attempts": "PARK_MAX_ATTEMPTS"}
+        given = {field: type(getattr(cls, field))(environ[name]) for field, name in names.items() if environ.get(name)}
+        return cls(**given)
+
+
 class Runtime:
     def __init__(self, settings: Settings):
         self.settings = settings
         bind(settings.links_table, settings.state_table)
-        self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id)
-        self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size)
-        self.store = StateStore()
+        tuning = Tuning.from_env(os.environ)
+        http = {"timeout": (5, tuning.read_timeout), "backoff_factor": tuning.backoff_factor}
+        self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id, **http)
+        self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size, **http)
+        self.store = StateStore(park_backoff=timedelta(seconds=tuning.park_backoff), park_max_attempts=tuning.park_max_attempts)
         options = options_from_env(os.environ)
         self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
-                             flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options)
+                             flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options,
+                             claim_lease=timedelta(seconds=tuning.claim_lease), claim_wait=tuning.claim_wait,
+                             sweep_lease=timedelta(seconds=tuning.sweep_lease))
 
     def calls(self) -> dict[str, int]:
         return {"wave": self.wave.calls.total, "webshop": self.webshop.calls.total}

@@ -8,7 +8,8 @@ from urllib3.util.retry import Retry
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 
 
-def session(*, retry_status: tuple[int, ...], read_retries: int, attempts: int = 5) -> requests.Session:
+def session(*, retry_status: tuple[int, ...], read_retries: int, attempts: int = 5,
+            backoff_factor: float = 0.25) -> requests.Session:
     """A session that retries with exponential backoff and jitter, honouring Retry-After.
 
     `read_retries=0` is for requests that must not be sent twice after a timeout (a Wave
@@ -22,8 +23,8 @@ def session(*, retry_status: tuple[int, ...], read_retries: int, attempts: int =
         other=0,
         allowed_methods=None,  # POST included: which requests are safe is decided by the caller
         status_forcelist=retry_status,
-        backoff_factor=0.25,
-        backoff_jitter=0.25,
+        backoff_factor=backoff_factor,
+        backoff_jitter=backoff_factor,
         backoff_max=20,
         respect_retry_after_header=True,
         raise_on_status=False,

@@ -36,15 +36,15 @@ class WaveInputError(WaveError):
 
 
 class WaveClient:
-    def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30)):
+    def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25):
         self.url = url
         self.business_id = business_id
         self.timeout = timeout
         self.calls = CallCounter()
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         # Queries are safe to repeat; mutations are repeated only when Wave said it did nothing.
-        self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3)
-        self._mutation_session = session(retry_status=(429,), read_retries=0)
+        self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor)
+        self._mutation_session = session(retry_status=(429,), read_retries=0, backoff_factor=backoff_factor)
 
     def query(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return self._post(self._query_session, document, {"businessId": self.business_id, **variables}, write=False)

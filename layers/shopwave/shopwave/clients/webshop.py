@@ -28,14 +28,14 @@ class WebshopStale(WebshopError):
 
 
 class WebshopClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), page_size: int = 100):
+    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25, page_size: int = 100):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.page_size = page_size
         self.calls = CallCounter()
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         # Every write is safe to repeat: POST carries an Idempotency-Key, PATCH an If-Match.
-        self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3)
+        self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor)
 
     def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
         params: dict[str, Any] = {"limit": self.page_size}
