@@ -3,10 +3,13 @@
     python -m devstack.ops parked [--flow customer_to_wave] [--json]
     python -m devstack.ops conflicts [--entity customer] [--json]
     python -m devstack.ops retry FLOW [ID ...] [--json]     # no ID: every record parked in FLOW
+    python -m devstack.ops check [--entity order] [--json]  # are both systems in step? (read-only)
 
 Works against whatever the environment points at, like a deployed function: LINKS_TABLE and
-STATE_TABLE with AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for a local moto server); `retry`
-also needs the function's settings (WAVE_*, WEBSHOP_*, secrets directly or as *_PARAM names).
+STATE_TABLE with AWS credentials (AWS_ENDPOINT_URL_DYNAMODB for a local moto server);
+`retry` and `check` also need the function's settings (WAVE_*, WEBSHOP_*, secrets directly or as
+*_PARAM names). `check` only reads: webshop GETs, Wave queries and the link table; it exits 1
+when it finds anything (records the sync parked are listed as pending, not counted).
 """
 from __future__ import annotations
 
@@ -91,6 +94,19 @@ def retry(args) -> tuple[Any, str, int]:
     return result, text, 1 if report.failures or still else 0
 
 
+def check(args) -> tuple[Any, str, int]:
+    from devstack.convergence import check as converge
+    from shopwave import runtime
+
+    _store()  # says which table settings are missing, like the other commands
+    try:
+        rt = runtime.current()
+    except RuntimeError as exc:  # a setting the functions need is missing
+        raise SystemExit(f"ops: {exc}") from None
+    findings = converge(rt, [args.entity] if args.entity else None)
+    return findings.as_dict(), findings.summary(), 0 if findings.ok else 1
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -106,6 +122,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     cmd.add_argument("flow", choices=list(FLOWS))
     cmd.add_argument("ids", nargs="*", metavar="ID", help="source record ids (default: all parked in FLOW)")
     cmd.set_defaults(run=retry)
+    cmd = commands.add_parser("check", parents=[common], help="compare both systems and the links (read-only)")
+    cmd.add_argument("--entity", choices=_entities())
+    cmd.set_defaults(run=check)
     return parser.parse_args(argv)
 
 

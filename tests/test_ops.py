@@ -96,3 +96,68 @@ def test_given_no_table_settings_when_run_then_it_says_which_are_missing(monkeyp
     monkeypatch.delenv("STATE_TABLE", raising=False)
     with pytest.raises(SystemExit, match="LINKS_TABLE and STATE_TABLE"):
         ops.main(["parked"])
+
+
+def sync_everything() -> None:
+    from shopwave.flows import FLOWS
+
+    engine = runtime.current().engine
+    for _ in range(3):
+        for flow in FLOWS.values():
+            engine.sweep(flow)
+
+
+def test_given_a_customer_not_yet_in_wave_when_checked_then_it_is_missing_and_the_exit_code_says_so(env, capsys):
+    wave, shop = env
+    customer = shop.create("customers", ADA)
+    code, out = run_ops(capsys, "check")
+    assert code == 1
+    assert out.startswith("NOT converged (1 missing, 0 duplicate")
+    assert f"customer missing   shop={customer['id']}: no Wave counterpart" in out
+    assert [r["kind"] for r in wave.requests] and all(r["kind"] == "query" for r in wave.requests)
+    assert all(r["method"] == "GET" for r in shop.requests)
+
+
+def test_given_both_systems_in_step_when_checked_as_json_then_ok_and_exit_0(env, capsys):
+    wave, shop = env
+    shop.create("customers", ADA)
+    shop.create("products", {"sku": "W-1", "name": "Widget", "price": "19.99", "currency": "CAD"})
+    wave.create_customer(name="Bo Chen", email="bo@bolt.test")
+    sync_everything()
+    wave.reset_counters(), shop.reset_counters()
+    code, out = run_ops(capsys, "check", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["ok"] is True
+    assert result["checked"]["customer"] == {"shop": 2, "wave": 2, "links": 2}
+    assert all(result[kind] == [] for kind in ("missing", "duplicate", "differing", "orphaned", "totals", "pending"))
+    assert not any(r["kind"] == "mutation" for r in wave.requests)
+    assert not any(r["method"] in ("POST", "PATCH", "DELETE") for r in shop.requests)
+
+
+def test_given_a_differing_product_when_checking_only_customers_then_it_is_not_looked_at(env, capsys):
+    wave, shop = env
+    product = shop.create("products", {"sku": "W-1", "name": "Widget", "price": "19.99", "currency": "CAD"})
+    sync_everything()
+    shop.update("products", product["id"], {"price": "24.99"})
+    code, out = run_ops(capsys, "check", "--entity", "customer")
+    assert code == 0 and out.startswith("converged") and "product" not in out
+    code, out = run_ops(capsys, "check", "--entity", "product", "--json")
+    [differing] = json.loads(out)["differing"]
+    assert code == 1 and differing["shop_id"] == product["id"]
+    assert differing["fields"]["price"] == {"shop": "24.99", "wave": "19.99", "agreed": "19.99"}
+
+
+def test_given_a_parked_customer_when_checked_then_it_is_pending_not_a_failure(env, capsys):
+    _, shop = env
+    customer = shop.create("customers", ADA)
+    park(customer["id"])
+    code, out = run_ops(capsys, "check")
+    assert code == 0 and "1 pending" in out
+    assert f"customer pending   shop={customer['id']}: parked in customer_to_wave" in out
+
+
+def test_given_no_wave_settings_when_checking_then_it_says_which_is_missing(env, monkeypatch):
+    monkeypatch.delenv("WEBSHOP_API_URL")
+    runtime.current.cache_clear()
+    with pytest.raises(SystemExit, match="missing setting WEBSHOP_API_URL"):
+        ops.main(["check"])
