@@ -28,13 +28,14 @@ class Tuning:
     sweep_lease: float = 900.0
     park_backoff: float = 60.0
     park_max_attempts: int = 10
+    concurrency: int = 1  # records of a page written at once
 
     @classmethod
     def from_env(cls, environ) -> "Tuning":
         names = {"read_timeout": "HTTP_READ_TIMEOUT_SECONDS", "backoff_factor": "HTTP_BACKOFF_FACTOR",
                  "claim_lease": "CLAIM_LEASE_SECONDS", "claim_wait": "CLAIM_WAIT_SECONDS",
                  "sweep_lease": "SWEEP_LEASE_SECONDS", "park_backoff": "PARK_BACKOFF_SECONDS",
-                 "park_max_attempts": "PARK_MAX_ATTEMPTS"}
+                 "park_max_attempts": "PARK_MAX_ATTEMPTS", "concurrency": "SYNC_CONCURRENCY"}
         given = {field: type(getattr(cls, field))(environ[name]) for field, name in names.items() if environ.get(name)}
         return cls(**given)
 
@@ -52,7 +53,7 @@ class Runtime:
         self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
                              flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options,
                              claim_lease=timedelta(seconds=tuning.claim_lease), claim_wait=tuning.claim_wait,
-                             sweep_lease=timedelta(seconds=tuning.sweep_lease))
+                             sweep_lease=timedelta(seconds=tuning.sweep_lease), concurrency=tuning.concurrency)
 
     def calls(self) -> dict[str, int]:
         return {"wave": self.wave.calls.total, "webshop": self.webshop.calls.total}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
@@ -50,7 +51,8 @@ class Engine:
     def __init__(self, store: StateStore, sides: dict[str, Any], *, flows: Callable[[str, str], Flow],
                  catalog: Any = None, options: dict[str, Any] | None = None,
                  claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0,
-                 sweep_lease: timedelta = timedelta(minutes=15), checkpoint: Callable[[str], None] | None = None):
+                 sweep_lease: timedelta = timedelta(minutes=15), checkpoint: Callable[[str], None] | None = None,
+                 concurrency: int = 1):
         self.store = store
         self.sides = sides
         self.flow_for = flows  # (entity, source side) -> the flow that syncs a dependency on demand
@@ -60,6 +62,8 @@ class Engine:
         self.claim_wait = claim_wait
         self.reserve_seconds = reserve_seconds
         self.sweep_lease = sweep_lease
+        self.concurrency = max(1, concurrency)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") if self.concurrency > 1 else None
         # Called at every point where a crash would leave a partial effect; the chaos suite
         # makes it crash there. In production it does nothing.
         self.checkpoint = checkpoint or (lambda point: None)
@@ -151,27 +155,44 @@ class Engine:
         counterparts = target.fetch_many(flow.entity, changed) if changed else {}
         ctx.prefetch([(entity, side, rid) for r in counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
         handled: list[Record] = []
-        for record in records:
+        for start in range(0, len(records), self.concurrency):
             if handled and out_of_time():
                 report.stopped_early = True
                 return handled
-            record_id = source.record_id(record)
-            try:
-                self._with_dependencies(flow, record, states[record_id], links.get(record_id), counterparts, report, ctx)
-                if record_id in parked:
-                    self.store.unpark(flow.name, record_id)
-                    parked.discard(record_id)
-                    report.unparked += 1
-            except TRANSPORT as exc:
-                report.failures.append(f"{flow.name} {record_id}: {exc}")
-                logger.warning("system unavailable; stopping this run", extra={"record_id": record_id, "error": str(exc)})
-                return handled
-            except PARKABLE as exc:
-                self._park(flow, record_id, exc, report)
-                parked.add(record_id)
-            handled.append(record)
-            self.checkpoint("after_record")
+            batch = records[start:start + self.concurrency]
+            outcomes = self._map(lambda r: self._handle(flow, r, states, links, counterparts, parked, ctx), batch)
+            for record, (done, part) in zip(batch, outcomes):
+                report.merge(part)
+                if not done:
+                    return handled  # a system is down: nothing after this record counts as handled
+                handled.append(record)
         return handled
+
+    def _map(self, work: Callable[[Record], Any], batch: list[Record]) -> list[Any]:
+        """Records of one batch are written concurrently (bounded); results keep their order."""
+        if len(batch) == 1 or self._pool is None:
+            return [work(record) for record in batch]
+        return list(self._pool.map(work, batch))
+
+    def _handle(self, flow, record, states, links, counterparts, parked, ctx) -> tuple[bool, Report]:
+        """One record, with its own report: (handled?, what it did)."""
+        part = Report(flow.name)
+        record_id = self.sides[flow.source].record_id(record)
+        try:
+            self._with_dependencies(flow, record, states[record_id], links.get(record_id), counterparts, part, ctx)
+            if record_id in parked:
+                self.store.unpark(flow.name, record_id)
+                parked.discard(record_id)
+                part.unparked += 1
+        except TRANSPORT as exc:
+            part.failures.append(f"{flow.name} {record_id}: {exc}")
+            logger.warning("system unavailable; stopping this run", extra={"record_id": record_id, "error": str(exc)})
+            return False, part
+        except PARKABLE as exc:
+            self._park(flow, record_id, exc, part)
+            parked.add(record_id)
+        self.checkpoint("after_record")
+        return True, part
 
     @staticmethod
     def _canonical(side: str, mapping, record: Record, ctx: SyncContext) -> Record | Exception:
