@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
-from shopwave.engine.catalog import FIND_PRODUCTS, UnknownTaxRate
+from shopwave.engine.catalog import UnknownTaxRate
 from shopwave.engine.context import MissingDependency, SyncContext
 from shopwave.flows import FLOWS
 from shopwave.mapping import SHOP, WAVE, BadValue, get_path, state_hash
@@ -106,33 +106,6 @@ class Findings:
 
 
 # --------------------------------------------------------------------- read-only catalogue
-class ReadOnlyCatalog:
-    """The engine's catalogue for reading invoices, minus its one write: when Wave has no
-    discount product the engine creates one (under a DynamoDB claim); the checker only looks."""
-
-    def __init__(self, catalog, client, options: dict[str, Any]):
-        self._catalog, self._client, self._options = catalog, client, options
-        self._discount: str | None = options.get("discount_product_id")
-        self._looked = bool(self._discount)
-
-    def rate_for_tax(self, tax_id, rate=None):
-        return self._catalog.rate_for_tax(tax_id, rate)
-
-    def tax_id_for_rate(self, rate):
-        return self._catalog.tax_id_for_rate(rate)
-
-    def discount_product_id(self) -> str | None:
-        if not self._looked:
-            self._looked = True
-            name = self._options.get("discount_product_name", "Discount")
-            page, pages = 1, 1
-            while page <= pages and self._discount is None:
-                data = self._client.query(FIND_PRODUCTS, {"page": page})["business"]["products"]
-                self._discount = next((e["node"]["id"] for e in data["edges"] if e["node"]["name"] == name), None)
-                pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
-        return self._discount
-
-
 # ------------------------------------------------------------------------- what is kept
 @dataclass
 class Seen:
@@ -161,7 +134,7 @@ _DUP_KEYS = {"customer": "email", "product": "name", "order": "number"}
 def check(runtime, entities: Iterable[str] | None = None) -> Findings:
     """Compare both systems for each entity (default: all three); read-only."""
     engine = runtime.engine
-    catalog = ReadOnlyCatalog(engine.catalog, runtime.wave, engine.options)
+    catalog = engine.catalog  # reading invoices only looks the discount product up, never creates it
     findings = Findings()
     wanted = list(entities) if entities else list(ENTITIES)
     page_size = getattr(getattr(runtime, "settings", None), "page_size", 100)

@@ -73,21 +73,12 @@ def assert_logs_clean(logs, event: dict) -> str:
 
 # ---------------------------------------------------------------------- hostile deliveries
 # Cases that currently crash the handler (see the reasons; the lead fixes the layer).
-KNOWN_BAD_DELIVERY_BUGS: dict[str, str] = {
-    "signature v1 with non-ascii characters": (
-        "BUG webhook.verify: hmac.compare_digest(expected, candidate) raises TypeError ('comparing strings with "
-        "non-ASCII characters is not supported') for a v1 value with a non-ASCII character; the handler crashes (5xx) "
-        "instead of answering 401"),
-}
 
 
 def _delivery_params():
     for route in ROUTES:
         for case in BAD_DELIVERIES:
-            marks = ()
-            if case in KNOWN_BAD_DELIVERY_BUGS:
-                marks = pytest.mark.xfail(strict=True, reason=KNOWN_BAD_DELIVERY_BUGS[case])
-            yield pytest.param(route, case, id=f"{route}-{case}", marks=marks)
+            yield pytest.param(route, case, id=f"{route}-{case}")
 
 
 @pytest.mark.parametrize("route_name, case", list(_delivery_params()))
@@ -110,23 +101,14 @@ def test_given_a_bad_delivery_on_any_route_when_received_then_it_is_refused_with
     assert "webhook refused" in text  # the capture really sees the function's log
 
 
-MISSING_STATUS_BUGS: dict[str, str] = {
-    "single dot": (
-        "BUG ShopSide.fetch_many/WebshopClient.get: record id '.' becomes GET /{resource}/. which the HTTP client "
-        "normalises to GET /{resource}/ (the list); the page has no 'id', fetch_many raises KeyError: 5xx, not 404"),
-    "100 000 characters": (
-        "BUG lambda_entry._webhook/Engine.sync_ids: a very long record id makes the webshop answer 414; the "
-        "WebshopInputError from fetch_many escapes the handler: 5xx instead of a 4xx"),
-}
+# Ids no record can have are refused as malformed (400) before anything is fetched.
+MALFORMED_IDS = ("single dot", "100 000 characters")
 
 
 def _missing_params():
     for route in ROUTES:
         for case in MISSING_IDS:
-            marks = ()
-            if case in MISSING_STATUS_BUGS:
-                marks = pytest.mark.xfail(strict=True, reason=MISSING_STATUS_BUGS[case])
-            yield pytest.param(route, case, id=f"{route}-{case}", marks=marks)
+            yield pytest.param(route, case, id=f"{route}-{case}")
 
 
 OTHER_RESOURCE = {"customers": "products", "products": "customers", "orders": "customers"}
@@ -144,17 +126,13 @@ def test_given_a_delivery_for_a_record_id_that_does_not_exist_when_received_then
 
     response = invoke(load_handler(route.function), event, logs)
 
-    assert response["statusCode"] == 404, response
+    assert response["statusCode"] == (400 if case in MALFORMED_IDS else 404), response
     assert error_reason(response)
     # (the idempotency table is the subject of the retry test below)
     assert_nothing_changed(stack, before, ignore=(stack.tables["IDEMPOTENCY_TABLE"],))
     assert_logs_clean(logs, event)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG lambda_entry._sync_delivery returns the 404 response inside once_per_delivery, so Powertools Idempotency "
-    "stores it as the COMPLETED result of the delivery id (7 days); the webshop's retry of the same delivery "
-    "after the record becomes visible gets the cached 404 and the record is never synced by the webhook"))
 @pytest.mark.parametrize("route_name", list(ROUTES))
 def test_given_a_delivery_that_answered_404_when_the_record_appears_and_the_webshop_retries_then_it_syncs(
         stack, logs, route_name):
@@ -397,15 +375,9 @@ ABSURD_PRICES = {
     "not a number": "NaN",
     "infinity": "Infinity",
 }
-ABSURD_PRICE_BUGS: dict[str, str] = {
-    "negative": (
-        "BUG flows/products.py: the price Field has no minimum, so a negative shop price passes values.decimal and "
-        "productCreate is sent to Wave with unitPrice -5; only Wave's refusal parks it (the layer must refuse it)"),
-}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=ABSURD_PRICE_BUGS[c]))
-                                  if c in ABSURD_PRICE_BUGS else c for c in ABSURD_PRICES])
+@pytest.mark.parametrize("case", list(ABSURD_PRICES))
 def test_given_a_product_with_an_absurd_price_when_swept_then_it_is_parked_with_the_reason_and_nothing_is_sent_for_it(
         stack, logs, case):
     value = ABSURD_PRICES[case]
@@ -437,16 +409,9 @@ ABSURD_ORDERS = {
     "line with negative discount": ("discount", "-2.00"),
     "negative order discount": ("order_discount", "-5.00"),
 }
-ABSURD_ORDER_BUGS: dict[str, str] = {
-    "negative order discount": (
-        "BUG flows/orders.py Lines.read: order_discount is read with values.decimal without minimum=0, so '-5.00' "
-        "is sent to Wave as an 'Order discount' item of +5 (invoiceCreate succeeds, totals differ, a @verify "
-        "conflict) instead of being parked"),
-}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=ABSURD_ORDER_BUGS[c]))
-                                  if c in ABSURD_ORDER_BUGS else c for c in ABSURD_ORDERS])
+@pytest.mark.parametrize("case", list(ABSURD_ORDERS))
 def test_given_an_order_with_an_absurd_number_when_swept_then_it_is_parked_with_the_reason_and_nothing_is_sent_for_it(
         stack, logs, case):
     field, value = ABSURD_ORDERS[case]
@@ -478,10 +443,6 @@ def test_given_an_order_with_an_absurd_number_when_swept_then_it_is_parked_with_
     assert "record parked" in logs.assert_no_secrets()  # (the capture sees the engine's log)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG mapping/values.decimal: BadValue messages name only the value (\"'1234...' has more than 12 integer "
-    "digits\", \"'-3' is below 0.00000001\"), never the field or order line, so the parked reason does not say "
-    "which field to fix"))
 def test_given_records_parked_for_absurd_numbers_when_an_operator_reads_the_reason_then_it_names_the_field(stack, logs):
     product = stack.shop.create("products", {"sku": "B-1", "name": "Bad widget", "price": "1.00", "currency": "CAD"})
     write_directly(stack, "products", product["id"], lambda f: f.update(price=FORTY_DIGITS))

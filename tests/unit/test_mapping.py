@@ -61,10 +61,17 @@ def test_given_a_changed_city_when_building_a_shop_patch_then_the_whole_address_
     assert patch == {"billing_address": {**SHOP_CUSTOMER["billing_address"], "city": "Ottawa"}}
 
 
-def test_given_a_person_without_company_when_wave_renames_them_then_the_shop_patch_leaves_names_alone():
+def test_given_a_person_without_company_when_wave_renames_them_then_the_new_name_becomes_the_company():
     state = M.canonical(SHOP, SHOP_CUSTOMER)
+    assert state["name"] is None  # "Ada Lovelace" is only the person's name: nothing of its own
     state["name"] = "Countess of Lovelace"
-    assert M.payload(SHOP, state, ["name"], current=SHOP_CUSTOMER) == {}
+    assert M.payload(SHOP, state, ["name"], current=SHOP_CUSTOMER) == {"company": "Countess of Lovelace"}
+
+
+def test_given_a_wave_name_that_is_just_the_persons_name_when_read_then_it_equals_the_shops_person_record():
+    wave = as_wave_read({"name": "Ada Lovelace", "firstName": "Ada", "lastName": "Lovelace"})
+    assert M.canonical(WAVE, wave)["name"] is None
+    assert M.payload(WAVE, M.canonical(SHOP, SHOP_CUSTOMER))["name"] == "Ada Lovelace"
 
 
 @pytest.mark.parametrize("raw, canonical", [("19.90", "19.9"), ("100", "100"), ("0.000", "0"), (Decimal("1.50"), "1.5")])

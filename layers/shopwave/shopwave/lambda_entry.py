@@ -76,10 +76,17 @@ def _webhook(flow, event: dict, context) -> dict:
         return _response(503, {"error": "a system is unavailable; retry the delivery later"})
     except InProgress:
         return _response(409, {"error": "this delivery is being processed"})
+    except RecordNotFound as missing:
+        # Not remembered as done: if the record appears later, the webshop's retry syncs it.
+        return _response(404, {"error": str(missing)})
 
 
 class NotDone(Exception):
     """The delivery could not be synced now (a system is down); it is not remembered as done."""
+
+
+class RecordNotFound(Exception):
+    """The delivery names a record the webshop does not have (yet)."""
 
 
 def _sync_delivery(flow, delivery: webhook.Delivery) -> dict:
@@ -90,7 +97,7 @@ def _sync_delivery(flow, delivery: webhook.Delivery) -> dict:
         # A system is down: fail so the delivery is not remembered and the webshop retries it.
         raise NotDone("; ".join(report.failures))
     if report.skipped and not report.read:
-        return _response(404, {"error": f"{delivery.resource} {delivery.record_id} not found"})
+        raise RecordNotFound(f"{delivery.resource} {delivery.record_id} not found")
     body = _finish(rt, before, report)
     return _response(200, {"status": "synced", "delivery": delivery.id, **body})
 

@@ -14,6 +14,7 @@ from typing import Any
 
 MAX_BODY_BYTES = 256 * 1024
 TOLERANCE_SECONDS = 300
+MAX_RECORD_ID = 200
 SIGNATURE_HEADER = "webshop-signature"
 
 
@@ -54,8 +55,9 @@ def verify(secret: str, header: str | None, body: bytes, *, now: float | None = 
         raise Rejected(401, "Webshop-Signature has no valid timestamp") from None
     if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
         raise Rejected(401, "Webshop-Signature timestamp outside the 5-minute tolerance")
-    expected = signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
+    expected = signature(secret, timestamp, body).encode("ascii")
+    candidates = [c.encode("utf-8", "replace") for c in parts.get("v1", [])]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
         raise Rejected(401, "Webshop-Signature does not match")
 
 
@@ -101,4 +103,6 @@ def parse(event: dict[str, Any], secret: str, resource: str, *, now: float | Non
         raise Rejected(422, f"event type {event_type!r} does not belong on /webhooks/{resource}")
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
         raise Rejected(400, "delivery data has no record id")
+    if len(data["id"]) > MAX_RECORD_ID or data["id"] in (".", "..") or any(ord(c) < 32 or ord(c) == 127 for c in data["id"]):
+        raise Rejected(400, "delivery data has no usable record id")
     return Delivery(delivery_id, event_type, resource, action, data["id"])

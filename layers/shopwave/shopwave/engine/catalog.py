@@ -72,6 +72,12 @@ class WaveCatalog:
                 return values.decimal(tax["rate"])
         return values.decimal(rate) if rate is not None else None
 
+    def existing_discount_product_id(self) -> str | None:
+        """The discount product if Wave has one (reading never creates it)."""
+        if not self._discount_product:
+            self._discount_product = self._find_product(self.options.get("discount_product_name", "Discount"))
+        return self._discount_product
+
     def discount_product_id(self) -> str:
         """The Wave product that carries discounts (found by name, else created on a DISCOUNTS account)."""
         if self._discount_product:

@@ -57,11 +57,15 @@ class ShopSide:
         yield from self.client.iter_changed(entity.shop.resource, after)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
-        return self.client.get(entity.shop.resource, record_id)
+        return self.fetch_many(entity, [record_id]).get(record_id)
 
     def fetch_many(self, entity: Entity, ids: list[str]) -> dict[str, Record]:
-        found = (self.client.get(entity.shop.resource, i) for i in ids)
-        return {r["id"]: r for r in found if r is not None}
+        found = {}
+        for record_id in ids:
+            record = self.client.get(entity.shop.resource, record_id)
+            if isinstance(record, dict) and record.get("id") == record_id:  # exactly the record asked for
+                found[record_id] = record
+        return found
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record) -> list[Record]:
         # A Wave record carrying a shop id in its displayId names its counterpart exactly.

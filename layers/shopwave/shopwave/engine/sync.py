@@ -236,6 +236,9 @@ class Engine:
         if link is None and (deleted or flow.target not in entity.creates_in or entity.skip_create(state)):
             report.skipped += 1  # nothing to create a counterpart for, or not in this direction
             return
+        if link is not None and link.status != "active" and not deleted:
+            report.skipped += 1  # deleted at the source and reported: edits no longer travel
+            return
         key = self._claim_key(flow, record, link)
         token = self._claim(key)
         try:

@@ -11,23 +11,26 @@ def person(record: Record) -> str:
 
 
 class DisplayName(Codec):
-    """Wave needs a name: the shop's company, else first and last name, else the email. Back
-    from Wave the name goes to `company` only where the shop record uses one (or, on a record
-    the sync creates, where it is more than the person's name)."""
+    """Wave needs a name: the shop's company, else first and last name, else the email. A name
+    that is just the person's name or email says nothing of its own, so it compares as absent
+    on both sides; any other Wave name is the shop's company (and the reverse)."""
 
     def read(self, side, record, state, ctx):
         if side == WAVE:
-            return values.text(record.get("name"))
-        return values.text(record.get("company") or person(record) or record.get("email"))
+            name = values.text(record.get("name"))
+            derived = (" ".join(p for p in (record.get("firstName"), record.get("lastName")) if p), record.get("email"))
+        else:
+            name = values.text(record.get("company"))
+            derived = (person(record), record.get("email"))
+        return None if name in derived else name
 
     def write(self, side, current, state, ctx):
         name = state.get("name")
         if side == WAVE:
-            return {"name": name}
-        if current is not None:
-            return {"company": name} if current.get("company") else {}
-        plain = (person(state), state.get("email"))
-        return {"company": name} if name and name not in plain else {}
+            return {"name": name or person(state) or state.get("email")}
+        if current is None and not name:
+            return {}
+        return {"company": name}
 
 
 CUSTOMER_MAPPING = Mapping((

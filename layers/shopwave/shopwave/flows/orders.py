@@ -51,9 +51,15 @@ class Lines(Codec):
 
     def read(self, side, record, state, ctx):
         if side == SHOP:
-            lines = [self._shop_line(line) for line in record.get("lines") or []]
-            return {"lines": lines, "order_discount": values.decimal(record.get("order_discount")) or "0"}
-        discount_product = ctx.catalog.discount_product_id() if _has_discount(record, ctx) else None
+            lines = []
+            for number, line in enumerate(record.get("lines") or [], start=1):
+                try:
+                    lines.append(self._shop_line(line))
+                except values.BadValue as bad:
+                    raise values.BadValue(f"line {number} {bad}") from None
+            discount = values.field_decimal("order_discount", record.get("order_discount"), minimum=Decimal(0))
+            return {"lines": lines, "order_discount": discount or "0"}
+        discount_product = ctx.catalog.existing_discount_product_id() if _has_discount(record, ctx) else None
         lines, order_discount = [], Decimal(0)
         for item in record.get("items") or []:
             product = item["product"]["id"]
@@ -72,10 +78,10 @@ class Lines(Codec):
 
     @staticmethod
     def _shop_line(line) -> dict:
-        quantity = Decimal(values.decimal(line.get("quantity"), minimum=Decimal("0.00000001")) or "0")
-        price = Decimal(values.decimal(line.get("unit_price"), minimum=Decimal(0)) or "0")
-        discount = Decimal(values.decimal(line.get("discount"), minimum=Decimal(0)) or "0")
-        rate = values.decimal(line.get("tax_rate"), minimum=Decimal(0))
+        quantity = Decimal(values.field_decimal("quantity", line.get("quantity"), minimum=Decimal("0.00000001")) or "0")
+        price = Decimal(values.field_decimal("unit_price", line.get("unit_price"), minimum=Decimal(0)) or "0")
+        discount = Decimal(values.field_decimal("discount", line.get("discount"), minimum=Decimal(0)) or "0")
+        rate = values.field_decimal("tax_rate", line.get("tax_rate"), minimum=Decimal(0))
         net = net_unit_price(quantity, price, discount, Decimal(rate) if rate else None)
         return {"product": line.get("product_id"), "description": values.text(line.get("description")),
                 "quantity": values.decimal(quantity), "unit_price": values.decimal(net),

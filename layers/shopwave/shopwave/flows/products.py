@@ -1,6 +1,8 @@
 """Products: name, description and price; archiving both ways; `sku` kept in the link."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping
 
@@ -23,7 +25,7 @@ class Archived(Codec):
 PRODUCT_MAPPING = Mapping((
     Field("name", shop="name", wave="name"),
     Field("description", shop="description", wave="description"),
-    Field("price", shop="price", wave="unitPrice", kind="decimal", shop_places=2),
+    Field("price", shop="price", wave="unitPrice", kind="decimal", shop_places=2, minimum=Decimal(0)),
     Field("archived", codec=Archived()),
 ))
 

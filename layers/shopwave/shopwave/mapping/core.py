@@ -117,7 +117,10 @@ class Mapping:
                 state[field.name] = field.codec.read(side, record, state, ctx)
                 continue
             path = field.read_path(side)
-            state[field.name] = field.normalise(get_path(record, path) if path else None, state)
+            try:
+                state[field.name] = field.normalise(get_path(record, path) if path else None, state)
+            except values.BadValue as bad:
+                raise values.BadValue(f"{field.name}: {bad}") from None
         return {name: state[name] for name in self.names}
 
     def value(self, side: str, record: Record, name: str) -> Any:

@@ -50,6 +50,14 @@ def decimal(value: Any, *, minimum: Decimal | None = None) -> str | None:
     return format(number.normalize(), "f")
 
 
+def field_decimal(name: str, value: Any, *, minimum: Decimal | None = None) -> str | None:
+    """`decimal`, with the field's name in the reason a refused value gives."""
+    try:
+        return decimal(value, minimum=minimum)
+    except BadValue as bad:
+        raise BadValue(f"{name}: {bad}") from None
+
+
 def region(value: Any, country: str | None) -> str | None:
     """ISO 3166-2 subdivision: a shop's local part (`ON`) gets its country prefixed (`CA-ON`)."""
     value = code(value)

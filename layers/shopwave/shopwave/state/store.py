@@ -98,16 +98,24 @@ class StateStore:
     def get_link(self, entity: str, side: str, record_id: str) -> Link | None:
         return self.get_links(entity, side, [record_id]).get(record_id)
 
-    def save_link(self, link: Link) -> None:
-        """Write both keys at once; conditional on the revision read, so writers cannot interleave."""
+    def save_link(self, link: Link, *, replaces_wave_id: str | None = None) -> None:
+        """Write both keys at once, conditional on the revision read and on each key naming this
+        link's shop record, so writers cannot interleave or take over another link's key.
+        `replaces_wave_id`: the counterpart was replaced; its old key goes in the same write."""
         expected = link.revision
-        items = [_item_from(link, link_key(link.entity, side, link.id_on(side)), expected + 1) for side in ("shop", "wave")]
+        new = expected == 0
         self.writes += 1
         try:
             with TransactWrite(connection=Connection()) as tx:
-                for item in items:
-                    condition = LinkItem.pk.does_not_exist() if expected == 0 else (LinkItem.revision == expected)
+                for side in ("shop", "wave"):
+                    item = _item_from(link, link_key(link.entity, side, link.id_on(side)), expected + 1)
+                    fresh_key = new or (side == "wave" and replaces_wave_id is not None)
+                    condition = (LinkItem.pk.does_not_exist() if fresh_key
+                                 else (LinkItem.revision == expected) & (LinkItem.shop_id == link.shop_id))
                     tx.save(item, condition=condition)
+                if replaces_wave_id is not None:
+                    tx.delete(LinkItem(pk=link_key(link.entity, "wave", replaces_wave_id)),
+                              condition=LinkItem.shop_id == link.shop_id)
         except TransactWriteError as exc:
             raise LinkRaced(f"link {link.entity}/{link.shop_id} changed underneath") from exc
         link.revision = expected + 1
