@@ -225,3 +225,10 @@ def test_given_a_wave_edit_of_a_customer_deleted_in_the_shop_when_synced_and_che
     assert report.skipped == 1 and report.parked == 0 and stack.shop_writes() == 0
     findings = check(stack.runtime, ["customer"])
     assert findings.ok and not findings.pending, findings.summary()
+
+
+def test_given_an_order_marked_paid_by_hand_in_the_shop_when_checked_then_it_is_not_a_divergence(stack, settled):
+    order = link(stack, "order", settled["order"])
+    stack.shop.update("orders", order.shop_id, {"payment_status": "paid"})  # cash at the counter; Wave unchanged
+    stack.settle()
+    assert check(stack.runtime, ["order"]).ok

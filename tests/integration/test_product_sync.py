@@ -87,3 +87,22 @@ def test_given_an_income_account_configured_when_a_product_is_created_then_wave_
     stack.run("product_to_wave")
     [in_wave] = wave_products(stack, "Widget")
     assert in_wave["incomeAccount"]["id"] == other["id"]
+
+
+def test_given_a_product_archived_in_wave_when_reactivated_in_the_shop_then_a_new_wave_product_replaces_it(stack):
+    product = stack.shop.create("products", WIDGET)
+    stack.settle()
+    archived = stack.store.get_link("product", "shop", product["id"]).wave_id
+    stack.wave.archive_product(archived)
+    stack.settle()
+    assert stack.shop.get("products", product["id"])["active"] is False
+    stack.shop.update("products", product["id"], {"active": True})
+    report = stack.run("product_to_wave")
+    assert report.created == 1
+    replacement = stack.store.get_link("product", "shop", product["id"]).wave_id
+    assert replacement != archived
+    assert stack.store.get_link("product", "wave", archived) is None  # the old key went with the replacement
+    [active] = [p for p in stack.wave.products() if not p["isArchived"]]
+    assert active["id"] == replacement and active["name"] == "Widget"
+    stack.settle()
+    assert stack.shop.get("products", product["id"])["active"] is True

@@ -41,6 +41,9 @@ class WaveResource:
     deletable: Callable[[Record], bool] = never
     id_input: str = "id"  # how action/delete inputs name the record
     deleted: Callable[[Record], bool] = never
+    # (Wave record, canonical state) -> the Wave record cannot take this state in place and a new
+    # counterpart replaces it (an archived product cannot be un-archived in Wave).
+    replace_when: Callable[[Record, Record], bool] = lambda record, state: False
     # Extra input on create: (source record id, options) -> fields, e.g. displayId = the shop id.
     create_extras: Callable[[str, dict], Record] | None = None
     # A Wave record that carries the shop id (displayId) is that record's counterpart.

@@ -322,6 +322,8 @@ class Engine:
         source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
         if current is None:
             raise CounterpartMissing(f"counterpart {link.id_on(flow.target)} no longer exists in {flow.target}")
+        if flow.target != SHOP and entity.wave.replace_when(current, state):
+            return self._replace(flow, record, state, link, current, report, ctx)
         theirs = entity.mapping.canonical(flow.target, current, ctx)
         result = merging.merge(link.state, state, theirs, source_is_later=source.stamp(record) >= target.stamp(current),
                                ignore=entity.mapping.one_way_into(flow.source))
@@ -340,6 +342,19 @@ class Engine:
             self.checkpoint("after_remote_write")
             self._verify(flow, record, current, report)
         self._save_link(flow, record, current, result.agreed, link)
+
+    def _replace(self, flow, record, state, link, current, report, ctx) -> None:
+        """A new counterpart takes the place of one that cannot change back (see replace_when)."""
+        target = self.sides[flow.target]
+        replaced = target.record_id(current)
+        counterpart = target.create(flow.entity, flow.entity.mapping.payload(flow.target, state, ctx=ctx),
+                                    self.sides[flow.source].record_id(record))
+        report.created += 1
+        self.checkpoint("after_remote_write")
+        link.wave_id = target.record_id(counterpart)
+        self._save_link(flow, record, counterpart, state, link, replaces=replaced)
+        logger.info("counterpart replaced", extra={"entity": flow.entity.name, "shop_id": link.shop_id,
+                                                   "replaced": replaced, "wave_id": link.wave_id})
 
     def _on_deleted(self, flow, record, link, report) -> None:
         """SYNC.md rule 9. Customers are never deleted in Wave; cancelled orders delete only a
@@ -379,7 +394,7 @@ class Engine:
         report.conflicts += 1
         logger.warning("conflict recorded", extra={"entity": flow.entity.name, "shop_id": shop_id, "field": field})
 
-    def _save_link(self, flow, record, counterpart, agreed, link) -> None:
+    def _save_link(self, flow, record, counterpart, agreed, link, replaces: str | None = None) -> None:
         source, target = self.sides[flow.source], self.sides[flow.target]
         ids = {flow.source: source.record_id(record), flow.target: target.record_id(counterpart)}
         stamps = {flow.source: source.stamp(record), flow.target: target.stamp(counterpart)}
@@ -389,7 +404,7 @@ class Engine:
         link.shop_seen, link.wave_seen = stamps["shop"], stamps["wave"]
         if flow.entity.link_extra is not None:
             link.extra = {**link.extra, **flow.entity.link_extra(record if flow.source == SHOP else counterpart, SHOP)}
-        self.store.save_link(link)
+        self.store.save_link(link, replaces_wave_id=replaces)
         self.checkpoint("after_link_write")
 
 

@@ -9,7 +9,8 @@ from ..mapping import SHOP, WAVE, Codec, Field, Mapping
 
 class Archived(Codec):
     """Inactive or deleted in the shop is archived in Wave, and archived in Wave is inactive in
-    the shop. Wave has no way back from archived, so re-activating only reaches the shop."""
+    the shop. Wave has no way back from archived: a product re-activated in the shop gets a new
+    Wave product (the archived one keeps its history)."""
 
     def read(self, side, record, state, ctx):
         if side == WAVE:
@@ -50,6 +51,7 @@ PRODUCT = Entity(
         lookups=(WaveLookup("name", None),),  # Wave cannot filter products by name: scanned
         partitions=("isArchived: false", "isArchived: true"),  # archived products are hidden otherwise
         actions={"@archive": "productArchive"},
+        replace_when=lambda record, state: bool(record.get("isArchived")) and not state["archived"],
         create_extras=income_account,
     ),
     creates_in=frozenset({WAVE}),
