@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from .conftest import SHOP_KEY, WAVE_TOKEN, WEBHOOK_SECRET
+from .conftest import WEBHOOK_SECRET
 from .handlers import Context, load_handler, sample_event, webhook_event
 
 ADA = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
@@ -54,7 +54,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_given_a_bad_delivery_when_received_then_it_is_refused_and_nothing_changes(stack, to_wave, case, capsys):
+def test_given_a_bad_delivery_when_received_then_it_is_refused_and_nothing_changes(stack, to_wave, case):
     customer = stack.shop.create("customers", ADA)
     stack.reset_counters()
     edit, status = BAD[case]
@@ -74,9 +74,7 @@ def test_given_a_bad_delivery_when_received_then_it_is_refused_and_nothing_chang
     assert json.loads(response["body"])["error"]
     assert stack.wave.requests == [] and stack.shop.requests == []
     assert stack.wave.customers() == [] and list(stack.store.all_links()) == []
-    logs = capsys.readouterr().out
-    for secret in (WEBHOOK_SECRET, WAVE_TOKEN, SHOP_KEY, event["headers"].get("Webshop-Signature", "\0")):
-        assert secret not in logs
+    # (that no secret reaches a log line is checked for every route in test_hostile_input.py)
 
 
 def test_given_the_sample_schedule_event_when_invoked_then_the_sweep_runs(stack):
