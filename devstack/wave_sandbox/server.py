@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -70,6 +71,10 @@ class WaveSandbox:
         self._tokens = 0.0
         self._refilled = time.monotonic()
         self._control = threading.Lock()
+        self._fault_rate = 0.0
+        self._fault_rng: random.Random | None = None
+        self._fault_kinds: tuple[str, ...] = ()
+        self._fault_delay = 1.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -110,6 +115,27 @@ class WaveSandbox:
             for _ in range(count):
                 self._faults.append({"status": status, "retry_after": retry_after,
                                      "delay": delay})
+
+    def set_fault_rate(self, rate: float, rng: random.Random | None = None,
+                       kinds=("429", "500", "timeout"), delay: float = 1.0) -> None:
+        """Fail a random share of requests (rate 0 turns it off): "429" (Retry-After: 0),
+        "500", or "timeout" (the answer comes `delay` seconds late; a mutation is then
+        executed before or after the wait, chosen at random: the write may have happened
+        although the client saw a timeout)."""
+        with self._control:
+            self._fault_rate = float(rate or 0)
+            self._fault_rng = rng or random.Random()
+            self._fault_kinds = tuple(kinds)
+            self._fault_delay = float(delay)
+
+    def _random_fault(self, operation) -> tuple[str | None, bool]:
+        """(kind, after) for this request: kind None when it goes through."""
+        with self._control:
+            if not self._fault_rate or not self._fault_kinds or self._fault_rng.random() >= self._fault_rate:
+                return None, False
+            kind = self._fault_rng.choice(self._fault_kinds)
+            after = kind == "timeout" and self._fault_rng.random() < 0.5
+        return kind, after and operation is not None and operation.operation.value == "mutation"
 
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
@@ -178,6 +204,15 @@ class WaveSandbox:
                 code = "RATE_LIMITED" if fault["status"] == 429 else "INTERNAL_SERVER_ERROR"
                 return self._log(operation, fault["status"],
                                  _errors(f"Injected fault {fault['status']}.", code), extra)
+        kind, after = self._random_fault(operation)
+        if kind in ("429", "500"):
+            status = int(kind)
+            code = "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR"
+            return self._log(operation, status, _errors(f"Injected fault {status}.", code),
+                             {"Retry-After": "0"} if status == 429 else None)
+        if kind == "timeout" and not after:
+            time.sleep(self._fault_delay)
+            return self._log(operation, 504, _errors("Injected timeout.", "GATEWAY_TIMEOUT"))
         if not self._take_token():
             return self._log(operation, 429, _errors("Too many requests.", "RATE_LIMITED"),
                              {"Retry-After": "1"})
@@ -192,6 +227,8 @@ class WaveSandbox:
         payload = {"data": result.data}
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
+        if kind == "timeout":
+            time.sleep(self._fault_delay)  # executed, but the client has given up waiting
         return self._log(operation, 200, payload)
 
     def _log(self, operation: OperationDefinitionNode | None, status: int, payload: dict,

@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 import json
+import random
 import threading
 from http.server import ThreadingHTTPServer
 
@@ -54,6 +55,7 @@ class WebshopSandbox:
         self.requests = []
         self._faults = []
         self._fault_lock = threading.Lock()
+        self._fault_rate, self._fault_rng, self._fault_statuses = 0.0, None, (503,)
         self._deliver_lock = threading.Lock()
         self._server = self._thread = None
         self._auto = AutoDeliverer(self.deliver_webhooks, retry_interval) if auto_deliver else None
@@ -94,12 +96,23 @@ class WebshopSandbox:
         with self._fault_lock:
             self._faults.extend([(status, retry_after)] * count)
 
+    def set_fault_rate(self, rate, rng=None, statuses=(503,)):
+        """Answer a random share of API requests with one of ``statuses`` before doing
+        anything (rate 0 turns it off); queued ``inject_fault`` faults come first."""
+        with self._fault_lock:
+            self._fault_rate = float(rate or 0)
+            self._fault_rng = rng or random.Random()
+            self._fault_statuses = tuple(statuses)
+
     def take_fault(self):
         """The ApiError for the next injected fault, or None."""
         with self._fault_lock:
-            if not self._faults:
+            if self._faults:
+                status, retry_after = self._faults.pop(0)
+            elif self._fault_rate and self._fault_rng.random() < self._fault_rate:
+                status, retry_after = self._fault_rng.choice(self._fault_statuses), None
+            else:
                 return None
-            status, retry_after = self._faults.pop(0)
         if status == 429 and retry_after is None:
             retry_after = 1
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -249,6 +262,15 @@ class WebshopSandbox:
     @property
     def outbox(self):
         return [event for _, _, event in self.store.pending()]
+
+    def take_outbox(self):
+        """Remove and return the pending events as [(resource, event)], in order: the caller
+        delivers them itself (lost, duplicated, reordered, as it likes)."""
+        with self._deliver_lock:
+            taken = self.store.pending()
+            for seq, _, _ in taken:
+                self.store.delivered(seq)
+        return [(resource, event) for _, resource, event in taken]
 
     def set_webhook_urls(self, urls):
         self.webhook_urls = dict(urls or {})
