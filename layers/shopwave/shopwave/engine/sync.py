@@ -368,12 +368,14 @@ class Engine:
             report.kept += 1
         elif flow.entity.on_shop_delete == "delete_if_draft" and flow.source == SHOP:
             counterpart = target.fetch(flow.entity, link.wave_id)
-            if counterpart is not None and flow.entity.wave.deletable(counterpart):
+            if counterpart is None:
+                link.status = "deleted"  # gone already (a retry after the delete went through)
+            elif flow.entity.wave.deletable(counterpart):
                 target.delete(flow.entity, counterpart)
                 self.checkpoint("after_remote_write")
                 link.status = "deleted"
                 report.deleted += 1
-            elif counterpart is not None:
+            else:
                 report.kept += 1
                 self._conflict(flow, link.shop_id, "@delete", report, reason="cancelled in the shop; the invoice "
                                f"is {counterpart.get('status')} in Wave and was left alone")

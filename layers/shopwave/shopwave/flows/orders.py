@@ -103,9 +103,16 @@ class Lines(Codec):
 
     @staticmethod
     def _to_shop_line(line) -> dict:
-        quantity, net = Decimal(line["quantity"]), Decimal(line["unit_price"])
-        price = net.quantize(CENT, ROUND_CEILING)  # the shop keeps cents: the rest is a discount
-        discount = (quantity * price - quantity * net).quantize(CENT, ROUND_HALF_UP)
+        """A price in cents and a discount that the shop reads back as the same Wave unit price."""
+        quantity, unit = Decimal(line["quantity"]), Decimal(line["unit_price"])
+        rate = Decimal(line["tax_rate"]) if line["tax_rate"] else None
+        amount = (quantity * unit).quantize(CENT, ROUND_HALF_UP)
+        candidates = [(unit.quantize(CENT, ROUND_HALF_UP), Decimal(0))]
+        for rounding in (ROUND_CEILING, ROUND_HALF_UP):
+            price = unit.quantize(CENT, rounding)
+            candidates.append((price, (quantity * price).quantize(CENT, ROUND_HALF_UP) - amount))
+        price, discount = next(((p, d) for p, d in candidates if d >= 0 and net_unit_price(quantity, p, d, rate) == unit),
+                               candidates[1])
         return {"product_id": line["product"], "description": line["description"], "quantity": line["quantity"],
                 "unit_price": str(price), "discount": str(discount), "tax_rate": line["tax_rate"]}
 
@@ -116,21 +123,32 @@ class Lines(Codec):
 
 
 def net_unit_price(quantity: Decimal, price: Decimal, discount: Decimal, rate: Decimal | None) -> Decimal:
-    """The unit price Wave gets for a discounted line: the net amount over the quantity, to
-    Wave's 8 places, rounded whichever way makes Wave's own line amount and line tax (each
-    rounded to the cent from quantity x unit price) equal the shop's to the cent."""
-    if not discount:
-        return price
-    exact = (quantity * price - discount) / quantity
+    """The unit price Wave gets for a line: Wave has no line discount and rounds an item's
+    amount and tax to the cent from quantity x unit price, while the shop rounds the gross to
+    the cent, takes the discount off and taxes that. So pick an 8-place unit price whose
+    product with the quantity lands where both of Wave's roundings give the shop's cents: the
+    shop's own price where it already does."""
     amount = (quantity * price).quantize(CENT, ROUND_HALF_UP) - discount
-    tax = ((quantity * price - discount) * rate).quantize(CENT, ROUND_HALF_UP) if rate else None
-    for rounding in (ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING):
-        unit = exact.quantize(EIGHT, rounding)
+    tax = (amount * rate).quantize(CENT, ROUND_HALF_UP) if rate else None
+
+    def fits(unit: Decimal) -> bool:
         gross = quantity * unit
-        if gross.quantize(CENT, ROUND_HALF_UP) == amount and (
-                tax is None or (gross * rate).quantize(CENT, ROUND_HALF_UP) == tax):
-            return unit
-    return exact.quantize(EIGHT, ROUND_HALF_UP)  # no 8-place price fits: the total check reports it
+        return gross.quantize(CENT, ROUND_HALF_UP) == amount and (
+            tax is None or (gross * rate).quantize(CENT, ROUND_HALF_UP) == tax)
+
+    if not discount and fits(price):
+        return price
+    half = CENT / 2
+    low, high = amount - half, amount + half  # Wave's amount rounds to ours in [low, high)
+    if tax is not None and rate > 0:
+        low, high = max(low, (tax - half) / rate), min(high, (tax + half) / rate)
+    if low < high:
+        for target in ((low + high) / 2, low + (high - low) / 4, high - (high - low) / 4):
+            for rounding in (ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING):
+                unit = (target / quantity).quantize(EIGHT, rounding)
+                if fits(unit):
+                    return unit
+    return (amount / quantity).quantize(EIGHT, ROUND_HALF_UP)  # nothing fits: the total check reports it
 
 
 def _has_discount(record, ctx) -> bool:
