@@ -29,13 +29,16 @@ class Tuning:
     park_backoff: float = 60.0
     park_max_attempts: int = 10
     concurrency: int = 1  # records of a page written at once
+    wave_max_rps: float = 0.0  # 0: no client-side limit (429s are still honoured)
+    webshop_max_rps: float = 0.0
 
     @classmethod
     def from_env(cls, environ) -> "Tuning":
         names = {"read_timeout": "HTTP_READ_TIMEOUT_SECONDS", "backoff_factor": "HTTP_BACKOFF_FACTOR",
                  "claim_lease": "CLAIM_LEASE_SECONDS", "claim_wait": "CLAIM_WAIT_SECONDS",
                  "sweep_lease": "SWEEP_LEASE_SECONDS", "park_backoff": "PARK_BACKOFF_SECONDS",
-                 "park_max_attempts": "PARK_MAX_ATTEMPTS", "concurrency": "SYNC_CONCURRENCY"}
+                 "park_max_attempts": "PARK_MAX_ATTEMPTS", "concurrency": "SYNC_CONCURRENCY",
+                 "wave_max_rps": "WAVE_MAX_RPS", "webshop_max_rps": "WEBSHOP_MAX_RPS"}
         given = {field: type(getattr(cls, field))(environ[name]) for field, name in names.items() if environ.get(name)}
         return cls(**given)
 
@@ -46,8 +49,10 @@ class Runtime:
         bind(settings.links_table, settings.state_table)
         tuning = Tuning.from_env(os.environ)
         http = {"timeout": (5, tuning.read_timeout), "backoff_factor": tuning.backoff_factor}
-        self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id, **http)
-        self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size, **http)
+        self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id,
+                               max_rps=tuning.wave_max_rps, **http)
+        self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size,
+                                     max_rps=tuning.webshop_max_rps, **http)
         self.store = StateStore(park_backoff=timedelta(seconds=tuning.park_backoff), park_max_attempts=tuning.park_max_attempts)
         options = options_from_env(os.environ)
         self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+
+from .ratelimit import LimitedRetry, RateLimiter
 
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 
 
 def session(*, retry_status: tuple[int, ...], read_retries: int, attempts: int = 5,
-            backoff_factor: float = 0.25) -> requests.Session:
+            backoff_factor: float = 0.25, limiter: RateLimiter | None = None) -> requests.Session:
     """A session that retries with exponential backoff and jitter, honouring Retry-After.
 
     `read_retries=0` is for requests that must not be sent twice after a timeout (a Wave
     mutation that may already have taken effect); adopt-before-create covers those instead.
     """
-    retry = Retry(
+    retry = LimitedRetry(
         total=attempts,
         connect=3,
         read=read_retries,
@@ -29,8 +30,9 @@ def session(*, retry_status: tuple[int, ...], read_retries: int, attempts: int =
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+    retry.limiter = limiter
     s = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     return s

@@ -5,6 +5,7 @@ from typing import Any
 
 import requests
 
+from .ratelimit import RateLimiter
 from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
 
 
@@ -36,15 +37,17 @@ class WaveInputError(WaveError):
 
 
 class WaveClient:
-    def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25):
+    def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
+                 max_rps: float | None = None):
         self.url = url
         self.business_id = business_id
         self.timeout = timeout
         self.calls = CallCounter()
+        self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         # Queries are safe to repeat; mutations are repeated only when Wave said it did nothing.
-        self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor)
-        self._mutation_session = session(retry_status=(429,), read_retries=0, backoff_factor=backoff_factor)
+        self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
+        self._mutation_session = session(retry_status=(429,), read_retries=0, backoff_factor=backoff_factor, limiter=self.limiter)
 
     def query(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return self._post(self._query_session, document, {"businessId": self.business_id, **variables}, write=False)
@@ -58,6 +61,7 @@ class WaveClient:
         return result
 
     def _post(self, s: requests.Session, document: str, variables: dict[str, Any], *, write: bool) -> dict[str, Any]:
+        self.limiter.acquire()
         try:
             response = s.post(self.url, json={"query": document, "variables": variables},
                               headers=self._headers, timeout=self.timeout)

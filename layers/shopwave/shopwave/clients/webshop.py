@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import requests
 
+from .ratelimit import RateLimiter
 from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
 
 
@@ -28,14 +29,16 @@ class WebshopStale(WebshopError):
 
 
 class WebshopClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25, page_size: int = 100):
+    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
+                 max_rps: float | None = None, page_size: int = 100):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.page_size = page_size
         self.calls = CallCounter()
+        self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         # Every write is safe to repeat: POST carries an Idempotency-Key, PATCH an If-Match.
-        self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor)
+        self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
 
     def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
         params: dict[str, Any] = {"limit": self.page_size}
@@ -71,6 +74,7 @@ class WebshopClient:
         if json_body is not None:
             data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             all_headers["Content-Type"] = "application/json"
+        self.limiter.acquire()
         try:
             response = self._session.request(method, self.base_url + path, params=params, data=data,
                                              headers=all_headers, timeout=self.timeout)
