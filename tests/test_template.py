@@ -126,7 +126,8 @@ def test_given_template_when_transformed_then_code_locations_and_layer_are_as_ag
     layer = resources["SyncLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/shopwave/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-SyncLayer:" in (ROOT / "layers/shopwave/Makefile").read_text()
     [built] = of_type(transformed, "AWS::Lambda::LayerVersion").values()
     assert built["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     assert (ROOT / "layers/shopwave/requirements.txt").is_file()
