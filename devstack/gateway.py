@@ -14,8 +14,6 @@ webhook event (see events/README.md).
 """
 from __future__ import annotations
 
-from shopwave.webhook import signature
-
 import argparse
 import base64
 import importlib.util
@@ -34,6 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from devstack import environ
+from shopwave.webhook import signature
 
 from devstack.lambda_context import LambdaContext
 from devstack.template import (DEFAULT_TABLE_PREFIX, LOCAL_PSEUDO_PARAMETERS, ROOT, FunctionSpec,
@@ -309,12 +310,7 @@ class LocalGateway:
                 thread.join(timeout=5)
         self._threads.clear()
         with self._lock:
-            for key, value in self._saved_environ.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            self._saved_environ.clear()
+            environ.restore(self._saved_environ)
 
 
 def _make_request_handler(gateway: LocalGateway):

@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from devstack import environ
 from devstack.gateway import LocalGateway
 from devstack.template import create_tables, load_template
 from devstack.wave_sandbox import WaveSandbox
@@ -119,12 +120,7 @@ class LocalStack:
         if self.moto:
             self.moto.stop()
             self.moto = None
-        for key, value in self._saved_environ.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_environ.clear()
+        environ.restore(self._saved_environ)
         _reset_runtime_caches()
 
     def _setenv(self, name: str, value: str) -> None:
