@@ -45,6 +45,12 @@ class SyncContext:
             self._remember(link)
         return self._links[key]
 
+    def linked(self, entity: str, side: str, record_id: str) -> bool:
+        """Whether the record has a link now (looked up afresh)."""
+        self.forget(entity, side, record_id)
+        self.prefetch([(entity, side, record_id)])
+        return (entity, side, record_id) in self._links
+
     def forget(self, entity: str, side: str, record_id: str) -> None:
         self._links.pop((entity, side, record_id), None)
 

@@ -213,9 +213,7 @@ class Engine:
                 logger.info("syncing a dependency first", extra={"entity": missing.entity, "record_id": missing.record_id})
                 report.dependencies += 1
                 self.sync_ids(dependency, [missing.record_id], ctx)
-                ctx.forget(missing.entity, missing.side, missing.record_id)
-                ctx.prefetch([(missing.entity, missing.side, missing.record_id)])
-                if (missing.entity, missing.side, missing.record_id) not in ctx._links:
+                if not ctx.linked(missing.entity, missing.side, missing.record_id):
                     raise  # the dependency could not be linked (parked, refused): this record waits
                 state = self._canonical(flow.source, flow.entity.mapping, record, ctx)
                 link = self.store.get_link(flow.entity.name, flow.source, self.sides[flow.source].record_id(record))
