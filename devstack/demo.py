@@ -26,7 +26,7 @@ FIGURES = ("read", "created", "updated", "adopted", "filled", "echoes", "conflic
            "wave_calls", "webshop_calls")
 HEADERS = {"sweeps": "sweep runs", "webhooks": "webhook runs", "echoes": "echoes skipped",
            "wave_calls": "Wave calls", "webshop_calls": "shop calls"}
-QUIET_ENV = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+QUIET_ENV = {"POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}  # the report says the rest
 
 
 @dataclass
