@@ -316,6 +316,8 @@ class _Check:
             ours, theirs = shop_records.get(shop_id), wave_records.get(seen_link.wave_id)
             if ours is None or theirs is None:
                 continue  # gone since the list was read
+            if ours.get("deleted"):
+                continue  # deleted in the webshop: it takes no more writes, Wave keeps its history
             mine, error_shop = self._canonical(SHOP, ours)
             yours, error_wave = self._canonical(WAVE, theirs)
             if error_shop or error_wave:

@@ -106,3 +106,17 @@ def test_given_a_product_archived_in_wave_when_reactivated_in_the_shop_then_a_ne
     assert active["id"] == replacement and active["name"] == "Widget"
     stack.settle()
     assert stack.shop.get("products", product["id"])["active"] is True
+
+
+def test_given_a_product_deleted_in_the_shop_when_edited_in_wave_then_nothing_is_written_or_parked(stack):
+    product = stack.shop.create("products", WIDGET)
+    stack.settle()
+    stack.shop.delete("products", product["id"])
+    stack.settle()
+    wave_id = stack.store.get_link("product", "shop", product["id"]).wave_id
+    stack.wave.update_product(wave_id, description="edited in Wave after the shop deleted it")
+    stack.reset_counters()
+    report = stack.run("product_to_webshop")
+    assert report.skipped == 1 and report.parked == 0 and stack.shop_writes() == 0
+    stack.settle()
+    assert stack.store.parked("product_to_webshop") == []

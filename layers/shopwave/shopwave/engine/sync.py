@@ -320,6 +320,9 @@ class Engine:
         source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
         if current is None:
             raise CounterpartMissing(f"counterpart {link.id_on(flow.target)} no longer exists in {flow.target}")
+        if flow.target == SHOP and current.get("deleted"):
+            report.skipped += 1  # a deleted webshop record takes no more writes; Wave keeps its history
+            return
         if flow.target != SHOP and entity.wave.replace_when(current, state):
             return self._replace(flow, record, state, link, current, report, ctx)
         theirs = entity.mapping.canonical(flow.target, current, ctx)
