@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bootstrap and run shopwave on this machine: `python3 dev.py demo | test | serve | ops ...`.
+"""Bootstrap and run shopwave on this machine: `python3 dev.py demo | test | serve | ops | bench ...`.
 
 Creates `.venv` (on Python 3.12, Lambda's runtime, where this machine has it), installs the
 project with its dev extras whenever pyproject.toml changes, then runs the command inside it.
@@ -23,6 +23,7 @@ COMMANDS = {
     "serve": ["-m", "devstack.demo", "--serve"],
     "test": ["-m", "pytest"],
     "ops": ["-m", "devstack.ops"],
+    "bench": ["-m", "bench"],
 }
 
 
