@@ -68,7 +68,8 @@ def write(sections: list[Section], *, started: datetime, argv: list[str], finish
            "webshop: POST/PATCH/DELETE).", "",
            f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
            f"- machine: {m['CPU']}, {m['cores']} cores; Python {m['Python']} ({m['implementation']})",
-           f"- run: {'complete' if finished else 'PARTIAL (still running or stopped)'}, {elapsed:.0f} s so far", "",
+           (f"- run: complete in {elapsed:.0f} s ({elapsed / 60:.1f} min)" if finished
+            else f"- run: PARTIAL (still running or stopped), {elapsed:.0f} s so far"), "",
            "## Goals", "", "| section | goal | measured | result |", "|---|---|---|---|"]
     for s in sections:
         for g in s.goals:
