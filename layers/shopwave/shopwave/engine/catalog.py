@@ -3,6 +3,7 @@ sales taxes (by rate, or as configured) and the product that carries discounts."
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -35,10 +36,15 @@ class WaveCatalog:
         self.store = store  # claims: two processes must not both create the discount product
         self.options = options
         self._taxes: list[dict] | None = None
+        self._taxes_lock = threading.Lock()  # concurrent writers load the catalogue once
         self._loaded_at = 0.0
         self._discount_product: str | None = options.get("discount_product_id")
 
     def _sales_taxes(self) -> list[dict]:
+        with self._taxes_lock:
+            return self._load_sales_taxes()
+
+    def _load_sales_taxes(self) -> list[dict]:
         if self._taxes is None or time.monotonic() - self._loaded_at > self.ttl_seconds:
             taxes, page, pages = [], 1, 1
             while page <= pages:

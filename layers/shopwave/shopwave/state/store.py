@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -106,7 +105,8 @@ class StateStore:
         new = expected == 0
         self.writes += 1
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            # the model's own connection: a new one per write would build a botocore client each time
+            with TransactWrite(connection=LinkItem._get_connection().connection) as tx:
                 for side in ("shop", "wave"):
                     item = _item_from(link, link_key(link.entity, side, link.id_on(side)), expected + 1)
                     fresh_key = new or (side == "wave" and replaces_wave_id is not None)
