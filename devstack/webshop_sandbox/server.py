@@ -20,6 +20,7 @@ def make_handler(sandbox):
     base = sandbox.base_path
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall
         protocol_version = "HTTP/1.1"
         server_version = "WebshopSandbox/1"
 
