@@ -167,10 +167,7 @@ class WebshopSandbox:
         check_resource(resource)
         check_shape(resource, data)
         with self.store.lock:
-            current = self.store.get(resource, record_id)
-            if current is None:
-                raise not_found(resource, record_id)
-            _check_if_match(current, if_match)
+            current = self._current(resource, record_id, if_match)
             if current["deleted"]:
                 raise conflict(f"{resource} {record_id!r} is deleted", "deleted")
             old = _fields(current)
@@ -184,14 +181,19 @@ class WebshopSandbox:
         self._changed()
         return public(record)
 
+    def _current(self, resource, record_id, if_match):
+        """The stored record a write applies to (404 if none, 412 if If-Match is stale); under the lock."""
+        current = self.store.get(resource, record_id)
+        if current is None:
+            raise not_found(resource, record_id)
+        _check_if_match(current, if_match)
+        return current
+
     def delete(self, resource, record_id, if_match=None):
         """Soft delete; deleting a deleted record answers it unchanged."""
         check_resource(resource)
         with self.store.lock:
-            current = self.store.get(resource, record_id)
-            if current is None:
-                raise not_found(resource, record_id)
-            _check_if_match(current, if_match)
+            current = self._current(resource, record_id, if_match)
             if current["deleted"]:
                 return public(current)
             record = self.store.replace(resource, record_id, _fields(current), deleted=True)

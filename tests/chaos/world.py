@@ -157,14 +157,22 @@ class World:
         self.stack.wave.create_customer(name=f"Wave Co {n}", firstName=f"Wfirst{n}", lastName=f"Wlast{n}",
                                         email=f"w{n}@example.com", phone=self.rng.choice([None, f"+1 613 555 {n:04d}"]))
 
-    def edit_wave(self):
-        kind = self.rng.choice(["customer", "product", "order"])
+    def _linked(self, kind):
+        """A random unpaid record of `kind` that has a Wave counterpart: (record, wave id), or None."""
         pool = {"customer": self.customers, "product": self.products, "order": self.orders}[kind]
         target = self._pick(pool, exclude=self.paid)
         wave_id = self._wave_id(kind, target) if target else None
         if wave_id is None:
             self.skipped += 1
+            return None
+        return target, wave_id
+
+    def edit_wave(self):
+        kind = self.rng.choice(["customer", "product", "order"])
+        linked = self._linked(kind)
+        if linked is None:
             return
+        _, wave_id = linked
         n, wave = self._next(), self.stack.wave
         try:
             if kind == "customer":
@@ -181,12 +189,10 @@ class World:
         self.edit_wave_and_shop_same_field(self.rng.choice(["customer", "product", "order"]))
 
     def edit_wave_and_shop_same_field(self, kind):
-        pool = {"customer": self.customers, "product": self.products, "order": self.orders}[kind]
-        target = self._pick(pool, exclude=self.paid)
-        wave_id = self._wave_id(kind, target) if target else None
-        if wave_id is None:
-            self.skipped += 1
+        linked = self._linked(kind)
+        if linked is None:
             return
+        target, wave_id = linked
         n = self._next()
         steps = [lambda: None, lambda: None]
         if kind == "customer":
