@@ -85,6 +85,8 @@ def run(sec: Section, quick: bool) -> None:
         ["wall time", f"{wall:.0f} s ({wall / 60:.1f} min)", ""],
         ["Wave requests answered (not 429)", f"{ok_requests:,}", ""],
         ["Wave 429s", limited, ""],
+        ["Wave requests per record synced", f"{ok_requests / (customers + products + orders):.2f}",
+         "1 write each; adoption look-ups are aliased, 25 a request"],
         ["**achieved rate**", f"**{rate:.2f} requests/s = {rate / RATE:.2f} x R**", f">= {0.9 * RATE:g} (0.9 x R)"],
         ["requests per second, median / p90 of the run's seconds", f"{statistics.median(busy)} / {busy[int(0.9 * (len(busy) - 1))]}" if busy else "-", ""],
         ["parked at the end", sum(parked.values()), "0"],

@@ -21,6 +21,9 @@ def operations():
             if lookup.filter_arg:
                 yield f"{name} lookup {lookup.filter_arg}", ops.list_document(
                     wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
+                for count in (1, 3):
+                    yield f"{name} lookup {lookup.filter_arg} x{count}", ops.find_many_document(
+                        wave, lookup.filter_arg, lookup.graphql_type, count)
         for count in (1, 3):
             yield f"{name} get {count}", ops.get_many_document(wave, count)
         yield f"{name} create", ops.mutation_document(wave, wave.create, wave.create_input)

@@ -33,6 +33,19 @@ def get_many_document(resource, count: int) -> str:
     return _get_many(resource.type_name, resource.get_field, resource.selection, count)
 
 
+@lru_cache(maxsize=64)
+def _find_many(type_name: str, list_field: str, selection: str, filter_arg: str, filter_type: str, count: int) -> str:
+    variables = ", ".join(["$businessId: ID!"] + [f"$v{i}: {filter_type}" for i in range(count)])
+    fields = " ".join(f"l{i}: {list_field}(page: 1, pageSize: 20, {filter_arg}: $v{i}) "
+                      f"{{ edges {{ node {{ {selection} }} }} }}" for i in range(count))
+    return f"query Find{type_name}s({variables}) {{ business(id: $businessId) {{ {fields} }} }}"
+
+
+def find_many_document(resource, filter_arg: str, filter_type: str, count: int) -> str:
+    """One request for `count` filtered lists (adoption look-ups by email, invoice number...), through aliases."""
+    return _find_many(resource.type_name, resource.list_field, resource.selection, filter_arg, filter_type, count)
+
+
 def mutation_document(resource, mutation: str, input_type: str) -> str:
     return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {input_type}!) {{ "
             f"{mutation}(input: $input) {{ {ERRORS} {resource.output} {{ {resource.selection} }} }} }}")

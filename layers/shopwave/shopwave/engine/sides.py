@@ -67,7 +67,11 @@ class ShopSide:
                 found[record_id] = record
         return found
 
-    def candidates(self, entity: Entity, state: Record, source_id: str, source: Record) -> list[Record]:
+    def look_up_many(self, entity: Entity, states: list[Record]) -> dict[tuple[str, Any], list[Record]]:
+        return {}  # the shop's candidates are found by id (one GET), nothing to gather
+
+    def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
+                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
         # A Wave record carrying a shop id in its displayId names its counterpart exactly.
         field = entity.wave.shop_id_field
         shop_id = source.get(field) if field else None
@@ -88,6 +92,7 @@ class ShopSide:
 class WaveSide:
     name = WAVE
     fetch_batch = 50
+    look_up_batch = 25
 
     def __init__(self, client: WaveClient, options: dict[str, Any] | None = None):
         self.client = client
@@ -131,7 +136,25 @@ class WaveSide:
                     found[record["id"]] = record
         return found
 
-    def candidates(self, entity: Entity, state: Record, source_id: str, source: Record) -> list[Record]:
+    def look_up_many(self, entity: Entity, states: list[Record]) -> dict[tuple[str, Any], list[Record]]:
+        """The filtered adoption look-ups of many records at once: one request per
+        `look_up_batch` values (aliases) instead of one per record. Keyed (field, value)."""
+        found: dict[tuple[str, Any], list[Record]] = {}
+        for lookup in entity.wave.lookups:
+            if lookup.filter_arg is None:
+                continue  # scanned once per run anyway
+            values = list(dict.fromkeys(s[lookup.field] for s in states if s.get(lookup.field)))
+            for start in range(0, len(values), self.look_up_batch):
+                chunk = values[start:start + self.look_up_batch]
+                document = ops.find_many_document(entity.wave, lookup.filter_arg, lookup.graphql_type, len(chunk))
+                business = self.client.query(document, {f"v{i}": v for i, v in enumerate(chunk)}).get("business") or {}
+                for i, value in enumerate(chunk):
+                    found[(lookup.field, value)] = [edge["node"] for edge in (business.get(f"l{i}") or {}).get("edges", [])]
+        return found
+
+    def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
+                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+        """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many)."""
         found: dict[str, Record] = {}
         for lookup in entity.wave.lookups:
             value = state.get(lookup.field)
@@ -140,9 +163,11 @@ class WaveSide:
             if lookup.filter_arg is None:
                 matches = self._scan(entity, lookup.field).get(_folded(value), [])
             else:
-                document = ops.list_document(entity.wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
-                data = self.client.query(document, {"page": 1, "pageSize": 20, lookup.filter_arg: value})
-                nodes = [edge["node"] for edge in data["business"][entity.wave.list_field]["edges"]]
+                nodes = (known or {}).get((lookup.field, value))
+                if nodes is None:
+                    document = ops.list_document(entity.wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
+                    data = self.client.query(document, {"page": 1, "pageSize": 20, lookup.filter_arg: value})
+                    nodes = [edge["node"] for edge in data["business"][entity.wave.list_field]["edges"]]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
         # displayId holding the shop id is exact: it beats other matches.

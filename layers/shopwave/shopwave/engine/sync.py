@@ -11,6 +11,7 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
@@ -45,6 +46,19 @@ PARKABLE = (BadValue, WaveInputError, WaveGraphQLError, WebshopInputError, Websh
 # These mean a system is down: stop here, keep the watermark before this record.
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 MAX_DEPENDENCIES = 25
+
+
+@dataclass
+class ReadAhead:
+    """What a page read before handling its records: the counterparts of changed linked
+    records (one aliased request) and the adoption look-ups of unlinked ones (the same), with
+    when the look-ups were made, since a look-up only stands for a while (see _usable)."""
+    counterparts: dict[str, Record] = field(default_factory=dict)
+    lookups: dict[tuple[str, Any], list[Record]] | None = None
+    taken_at: float = 0.0
+
+    def without_lookups(self) -> "ReadAhead":
+        return ReadAhead(self.counterparts)
 
 
 class Engine:
@@ -152,15 +166,22 @@ class Engine:
         states = {source.record_id(r): self._canonical(flow.source, mapping, r, ctx) for r in records}
         changed = [links[i].id_on(flow.target) for i, s in states.items()
                    if i in links and isinstance(s, dict) and state_hash(s) != links[i].state_hash]
-        counterparts = target.fetch_many(flow.entity, changed) if changed else {}
-        ctx.prefetch([(entity, side, rid) for r in counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
+        unlinked = [s for r in records if source.record_id(r) not in links
+                    and isinstance(s := states[source.record_id(r)], dict) and self._may_create(flow, r, s)]
+        try:
+            ahead = self._read_ahead(flow, changed, unlinked)
+        except TRANSPORT as exc:
+            report.failures.append(f"{flow.name}: reading the page's counterparts: {exc}")
+            logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
+            return []  # as if its first record had failed: nothing handled, the watermark stays
+        ctx.prefetch([(entity, side, rid) for r in ahead.counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
         handled: list[Record] = []
         for start in range(0, len(records), self.concurrency):
             if handled and out_of_time():
                 report.stopped_early = True
                 return handled
             batch = records[start:start + self.concurrency]
-            outcomes = self._map(lambda r: self._handle(flow, r, states, links, counterparts, parked, ctx), batch)
+            outcomes = self._map(lambda r: self._handle(flow, r, states, links, ahead, parked, ctx), batch)
             for record, (done, part) in zip(batch, outcomes):
                 report.merge(part)
                 if not done:
@@ -168,18 +189,28 @@ class Engine:
                 handled.append(record)
         return handled
 
+    def _read_ahead(self, flow: Flow, changed: list[str], unlinked: list[Record]) -> ReadAhead:
+        """A page's target reads in a few aliased requests instead of one or two per record."""
+        target, ahead = self.sides[flow.target], ReadAhead()
+        if changed:
+            ahead.counterparts = target.fetch_many(flow.entity, changed)
+        if unlinked:
+            taken_at = time.monotonic()  # before the request: the look-up is at least this old
+            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked), taken_at
+        return ahead
+
     def _map(self, work: Callable[[Record], Any], batch: list[Record]) -> list[Any]:
         """Records of one batch are written concurrently (bounded); results keep their order."""
         if len(batch) == 1 or self._pool is None:
             return [work(record) for record in batch]
         return list(self._pool.map(work, batch))
 
-    def _handle(self, flow, record, states, links, counterparts, parked, ctx) -> tuple[bool, Report]:
+    def _handle(self, flow, record, states, links, ahead, parked, ctx) -> tuple[bool, Report]:
         """One record, with its own report: (handled?, what it did)."""
         part = Report(flow.name)
         record_id = self.sides[flow.source].record_id(record)
         try:
-            self._with_dependencies(flow, record, states[record_id], links.get(record_id), counterparts, part, ctx)
+            self._with_dependencies(flow, record, states[record_id], links.get(record_id), ahead, part, ctx)
             if record_id in parked:
                 self.store.unpark(flow.name, record_id)
                 parked.discard(record_id)
@@ -201,13 +232,13 @@ class Engine:
         except (BadValue, MissingDependency, UnknownTaxRate) as exc:
             return exc
 
-    def _with_dependencies(self, flow, record, state, link, counterparts, report, ctx) -> None:
+    def _with_dependencies(self, flow, record, state, link, ahead, report, ctx) -> None:
         """SYNC.md rule 5: a record pointing at unlinked ones gets them synced first, then goes on."""
         for _ in range(MAX_DEPENDENCIES):
             try:
                 if isinstance(state, Exception):
                     raise state
-                return self._sync_record(flow, record, state, link, counterparts, report, ctx)
+                return self._sync_record(flow, record, state, link, ahead, report, ctx)
             except MissingDependency as missing:
                 dependency = self.flow_for(missing.entity, missing.side)
                 logger.info("syncing a dependency first", extra={"entity": missing.entity, "record_id": missing.record_id})
@@ -225,45 +256,61 @@ class Engine:
         logger.warning("record parked", extra={"record_id": record_id, "reason": entry.reason, "attempts": entry.attempts})
 
     # one record --------------------------------------------------------------------------
-    def _sync_record(self, flow, record, state, link, counterparts, report, ctx) -> None:
+    def _may_create(self, flow: Flow, record: Record, state: Record) -> bool:
+        entity = flow.entity
+        return not (self.sides[flow.source].deleted(entity, record) or flow.target not in entity.creates_in
+                    or entity.skip_create(state))
+
+    def _sync_record(self, flow, record, state, link, ahead, report, ctx) -> None:
         source, entity = self.sides[flow.source], flow.entity
         deleted = source.deleted(entity, record)
         if link is not None and not deleted and state_hash(state) == link.state_hash:
             report.echoes += 1
             return
-        if link is None and (deleted or flow.target not in entity.creates_in or entity.skip_create(state)):
+        if link is None and not self._may_create(flow, record, state):
             report.skipped += 1  # nothing to create a counterpart for, or not in this direction
             return
         if link is not None and link.status != "active" and not deleted:
             report.skipped += 1  # deleted at the source and reported: edits no longer travel
             return
         key = self._claim_key(flow, record, link)
-        token = self._claim(key)
+        token, waited = self._claim(key)
+        if not self._usable(ahead, waited):
+            ahead = ahead.without_lookups()
         try:
-            self._decide(flow, record, state, link, counterparts, report, ctx)
+            self._decide(flow, record, state, link, ahead, report, ctx)
         except Exception:
             self.store.release(key, token)
             raise
         self.store.release(key, token)  # a crash (not an Exception) leaves the lease to expire
 
-    def _decide(self, flow, record, state, link, counterparts, report, ctx) -> None:
+    def _usable(self, ahead: ReadAhead, waited: bool) -> bool:
+        """A look-up made before the claim still stands if no writer of this record can have
+        created a counterpart since: one that did held the claim until it linked it, or, if it
+        crashed, until the lease ran out. So: the claim came at once (no writer held it) and
+        less than half a lease has passed since the look-up (no lease can have run out in
+        between, with room for clock skew between functions)."""
+        return (ahead.lookups is not None and not waited
+                and time.monotonic() - ahead.taken_at < self.claim_lease.total_seconds() / 2)
+
+    def _decide(self, flow, record, state, link, ahead, report, ctx) -> None:
         source, entity = self.sides[flow.source], flow.entity
         deleted = source.deleted(entity, record)
         fresh = self.store.get_link(entity.name, flow.source, source.record_id(record))
         if fresh is not None and (link is None or fresh.revision != link.revision):
-            link, counterparts = fresh, {}  # another writer got here first: decide again
+            link, ahead = fresh, ReadAhead()  # another writer got here first: decide again
             if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
                 report.echoes += 1  # it already handled this version of the record, or a newer one
                 return
         if deleted:
             self._on_deleted(flow, record, link, report)
         elif link is None:
-            self._adopt_or_create(flow, record, state, report, ctx)
+            self._adopt_or_create(flow, record, state, report, ctx, ahead.lookups)
         elif state_hash(state) == link.state_hash:
             report.echoes += 1
         else:
             target_id = link.id_on(flow.target)
-            current = counterparts.get(target_id) or self.sides[flow.target].fetch(entity, target_id)
+            current = ahead.counterparts.get(target_id) or self.sides[flow.target].fetch(entity, target_id)
             self._update(flow, record, state, link, current, report, ctx)
 
     def _claim_key(self, flow: Flow, record: Record, link: Link | None) -> str:
@@ -273,20 +320,23 @@ class Engine:
             return f"{flow.entity.name}#shop#{link.shop_id}"
         return f"{flow.entity.name}#wave#{record['id']}"
 
-    def _claim(self, key: str) -> str:
-        """A claim is this call's alone (threads of one process share the engine)."""
+    def _claim(self, key: str) -> tuple[str, bool]:
+        """A claim is this call's alone (threads of one process share the engine).
+        Returns its token and whether another writer held it first."""
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self.claim_wait
+        waited = False
         while not self.store.claim(key, token, self.claim_lease):
             if time.monotonic() > deadline:
                 raise ClaimBusy(f"{key} is being written by another run")
+            waited = True
             time.sleep(0.1)
-        return token
+        return token, waited
 
-    def _adopt_or_create(self, flow, record, state, report, ctx) -> None:
+    def _adopt_or_create(self, flow, record, state, report, ctx, lookups=None) -> None:
         source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
         record_id, mapping = source.record_id(record), entity.mapping
-        candidates = target.candidates(entity, state, record_id, record)
+        candidates = target.candidates(entity, state, record_id, record, known=lookups)
         if candidates:
             taken = self.store.get_links(entity.name, flow.target, [target.record_id(c) for c in candidates])
             candidates = [c for c in candidates if target.record_id(c) not in taken]
