@@ -85,8 +85,8 @@ def test_given_a_look_up_older_than_half_a_claim_lease_when_the_record_is_handle
     monkeypatch.setattr(engine, "claim_lease", timedelta(seconds=0.2))
     original = WaveSide.look_up_many
 
-    def look_up_many(self, entity, states):
-        found = original(self, entity, states)
+    def look_up_many(self, entity, states, *args):
+        found = original(self, entity, states, *args)
         # a writer whose lease has run out since left its customer behind, unlinked
         stack.wave.create_customer(name="C 3", email="c3@example.com", displayId=shop_customer["id"])
         time.sleep(0.15)

@@ -67,7 +67,7 @@ class ShopSide:
                 found[record_id] = record
         return found
 
-    def look_up_many(self, entity: Entity, states: list[Record]) -> dict[tuple[str, Any], list[Record]]:
+    def look_up_many(self, entity: Entity, states: list[Record], map_=None) -> dict[tuple[str, Any], list[Record]]:
         return {}  # the shop's candidates are found by id (one GET), nothing to gather
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
@@ -136,20 +136,27 @@ class WaveSide:
                     found[record["id"]] = record
         return found
 
-    def look_up_many(self, entity: Entity, states: list[Record]) -> dict[tuple[str, Any], list[Record]]:
+    def look_up_many(self, entity: Entity, states: list[Record], map_=None) -> dict[tuple[str, Any], list[Record]]:
         """The filtered adoption look-ups of many records at once: one request per
-        `look_up_batch` values (aliases) instead of one per record. Keyed (field, value)."""
-        found: dict[tuple[str, Any], list[Record]] = {}
+        `look_up_batch` values (aliases) instead of one per record, the requests run through
+        `map_` (the engine's bounded pool). Keyed (field, value)."""
+        chunks = []
         for lookup in entity.wave.lookups:
             if lookup.filter_arg is None:
                 continue  # scanned once per run anyway
             values = list(dict.fromkeys(s[lookup.field] for s in states if s.get(lookup.field)))
-            for start in range(0, len(values), self.look_up_batch):
-                chunk = values[start:start + self.look_up_batch]
-                document = ops.find_many_document(entity.wave, lookup.filter_arg, lookup.graphql_type, len(chunk))
-                business = self.client.query(document, {f"v{i}": v for i, v in enumerate(chunk)}).get("business") or {}
-                for i, value in enumerate(chunk):
-                    found[(lookup.field, value)] = [edge["node"] for edge in (business.get(f"l{i}") or {}).get("edges", [])]
+            chunks += [(lookup, values[i:i + self.look_up_batch]) for i in range(0, len(values), self.look_up_batch)]
+
+        def look_up(chunk) -> dict[tuple[str, Any], list[Record]]:
+            lookup, values = chunk
+            document = ops.find_many_document(entity.wave, lookup.filter_arg, lookup.graphql_type, len(values))
+            business = self.client.query(document, {f"v{i}": v for i, v in enumerate(values)}).get("business") or {}
+            return {(lookup.field, value): [edge["node"] for edge in (business.get(f"l{i}") or {}).get("edges", [])]
+                    for i, value in enumerate(values)}
+
+        found: dict[tuple[str, Any], list[Record]] = {}
+        for part in (map_ or (lambda work, items: [work(item) for item in items]))(look_up, chunks):
+            found.update(part)
         return found
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,

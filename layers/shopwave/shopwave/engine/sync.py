@@ -8,12 +8,14 @@ parking (7), one writer per record (8), deletes by policy (9).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..clients.wave import WaveGraphQLError, WaveInputError, WaveTransportError
 from ..clients.webshop import WebshopInputError, WebshopStale, WebshopTransportError
@@ -46,6 +48,7 @@ PARKABLE = (BadValue, WaveInputError, WaveGraphQLError, WebshopInputError, Websh
 # These mean a system is down: stop here, keep the watermark before this record.
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 MAX_DEPENDENCIES = 25
+POOL_PREFIX = "sync-pool"
 
 
 @dataclass
@@ -77,7 +80,8 @@ class Engine:
         self.reserve_seconds = reserve_seconds
         self.sweep_lease = sweep_lease
         self.concurrency = max(1, concurrency)
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") if self.concurrency > 1 else None
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=POOL_PREFIX) if self.concurrency > 1 else None
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-pages")
         # Called at every point where a crash would leave a partial effect; the chaos suite
         # makes it crash there. In production it does nothing.
         self.checkpoint = checkpoint or (lambda point: None)
@@ -129,7 +133,7 @@ class Engine:
         source = self.sides[flow.source]
         bookmark = flow.name + (f"#{partition}" if partition else "")
         mark = self.store.watermark(bookmark)
-        for page in source.pages(flow.entity, partition, mark.ts, flow.page_size):
+        for page in self._one_page_ahead(source.pages(flow.entity, partition, mark.ts, flow.page_size)):
             fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
             handled = self._sync_page(flow, fresh, parked, report, ctx, out_of_time)
             for record in handled:
@@ -143,6 +147,18 @@ class Engine:
                 report.stopped_early = True
                 return False
         return True
+
+    def _one_page_ahead(self, pages: Iterator[list[Record]]) -> Iterator[list[Record]]:
+        """The next page is read while this one is handled: a page read is a round trip the
+        records need not wait for. Pagers depend only on the pages they read, not on what the
+        engine wrote meanwhile; a run that stops early has read at most one page for nothing."""
+        upcoming = self._reader.submit(next, pages, None)
+        try:
+            while (page := upcoming.result()) is not None:
+                upcoming = self._reader.submit(next, pages, None)
+                yield page
+        finally:
+            upcoming.cancel()
 
     def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None) -> Report:
         """Sync named records now (a webhook, a dependency): fetched fresh, so a stale or
@@ -175,19 +191,36 @@ class Engine:
             logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
             return []  # as if its first record had failed: nothing handled, the watermark stays
         ctx.prefetch([(entity, side, rid) for r in ahead.counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
+        return self._handle_in_order(records, lambda r: self._handle(flow, r, states, links, ahead, parked, ctx),
+                                     report, out_of_time)
+
+    def _handle_in_order(self, records: list[Record], handle: Callable[[Record], tuple[bool, Report]],
+                         report: Report, out_of_time: Callable[[], bool]) -> list[Record]:
+        """At most `concurrency` records in flight, a new one starting as soon as one ends (no
+        waiting for the slowest of a batch); outcomes are taken in page order, so the records
+        returned as handled are always a prefix of the page, which is all the watermark may pass.
+        After a failure nothing new starts; records already in flight finish and are reported,
+        but only the prefix before the failure counts (the rest are re-read next run as echoes)."""
         handled: list[Record] = []
-        for start in range(0, len(records), self.concurrency):
-            if handled and out_of_time():
-                report.stopped_early = True
+        in_flight: deque[tuple[Record, Future]] = deque()
+        position, failed = 0, False
+        while True:
+            while not failed and position < len(records) and len(in_flight) < self.concurrency:
+                if position and out_of_time():
+                    report.stopped_early = True
+                    failed = True  # no new work; what is in flight still finishes
+                    break
+                in_flight.append((records[position], self._start(handle, records[position])))
+                position += 1
+            if not in_flight:
                 return handled
-            batch = records[start:start + self.concurrency]
-            outcomes = self._map(lambda r: self._handle(flow, r, states, links, ahead, parked, ctx), batch)
-            for record, (done, part) in zip(batch, outcomes):
-                report.merge(part)
-                if not done:
-                    return handled  # a system is down: nothing after this record counts as handled
+            record, outcome = in_flight.popleft()
+            done, part = outcome.result()
+            report.merge(part)
+            if done and not failed:
                 handled.append(record)
-        return handled
+            else:
+                failed = True  # a system is down: nothing after this record counts as handled
 
     def _read_ahead(self, flow: Flow, changed: list[str], unlinked: list[Record]) -> ReadAhead:
         """A page's target reads in a few aliased requests instead of one or two per record."""
@@ -196,14 +229,23 @@ class Engine:
             ahead.counterparts = target.fetch_many(flow.entity, changed)
         if unlinked:
             taken_at = time.monotonic()  # before the request: the look-up is at least this old
-            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked), taken_at
+            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked, self._map), taken_at
         return ahead
 
-    def _map(self, work: Callable[[Record], Any], batch: list[Record]) -> list[Any]:
-        """Records of one batch are written concurrently (bounded); results keep their order."""
-        if len(batch) == 1 or self._pool is None:
-            return [work(record) for record in batch]
-        return list(self._pool.map(work, batch))
+    def _start(self, work: Callable[[Any], Any], item: Any) -> Future:
+        """On the pool; inline without one, or on a pool thread already (a dependency synced
+        from inside a record must not wait for a pool its own record may be holding)."""
+        if self._pool is None or threading.current_thread().name.startswith(POOL_PREFIX):
+            done: Future = Future()
+            done.set_result(work(item))
+            return done
+        return self._pool.submit(work, item)
+
+    def _map(self, work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """Independent reads at once (bounded by the pool); results keep their order."""
+        if len(items) == 1:
+            return [work(items[0])]
+        return [future.result() for future in [self._start(work, item) for item in items]]
 
     def _handle(self, flow, record, states, links, ahead, parked, ctx) -> tuple[bool, Report]:
         """One record, with its own report: (handled?, what it did)."""
