@@ -73,3 +73,25 @@ def test_given_two_pages_when_the_first_is_being_handled_then_the_second_is_alre
 
     assert waited_for_it == [True]  # page 2 arrived while page 1's first record was still being written
     assert report.created == 60 and len(stack.wave.customers()) == 60
+
+
+def test_given_time_runs_out_with_records_in_flight_when_sweeps_repeat_then_no_record_is_handled_twice(
+        concurrent):
+    from .test_time_budget import ShortLivedContext
+    from .handlers import load_handler, sample_event
+
+    emails = [f"t{i:02d}@example.com" for i in range(12)]
+    for email in emails:
+        # with a currency, so the sync writes nothing back to the shop (which would come back as an echo)
+        concurrent.shop.create("customers", {"email": email, "first_name": "T", "last_name": email[:3], "currency": "CAD"})
+    handler = load_handler("customer_to_wave")
+    runs = []
+    for _ in range(20):
+        runs.append(handler(sample_event("schedule.json"), ShortLivedContext(checks=3)))
+        if not runs[-1]["stopped_early"]:
+            break
+
+    assert len(runs) > 2 and all(r["stopped_early"] for r in runs[:-1])
+    # what was in flight when time ran out finished and counted: no run handles a record again
+    assert sum(r["created"] for r in runs) == 12 and sum(r["echoes"] for r in runs) == 0
+    assert Counter(c["email"] for c in concurrent.wave.customers()) == Counter(emails)

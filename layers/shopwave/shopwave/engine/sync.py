@@ -203,12 +203,11 @@ class Engine:
         but only the prefix before the failure counts (the rest are re-read next run as echoes)."""
         handled: list[Record] = []
         in_flight: deque[tuple[Record, Future]] = deque()
-        position, failed = 0, False
+        position, failed, out_of_work = 0, False, False
         while True:
-            while not failed and position < len(records) and len(in_flight) < self.concurrency:
+            while not (failed or out_of_work) and position < len(records) and len(in_flight) < self.concurrency:
                 if position and out_of_time():
-                    report.stopped_early = True
-                    failed = True  # no new work; what is in flight still finishes
+                    report.stopped_early = out_of_work = True  # no new work; what is in flight finishes and counts
                     break
                 in_flight.append((records[position], self._start(handle, records[position])))
                 position += 1
