@@ -4,8 +4,9 @@ checker must find nothing and one more pass must write nothing.
 
     CHAOS_SEED=7 CHAOS_OPS=2000 python -m pytest tests/chaos -q -x
 
-CHAOS_SEED (default: random, printed) and CHAOS_OPS (default 500) choose the run; a failure
-names both, so `CHAOS_SEED=... CHAOS_OPS=...` repeats it (thread timing aside).
+CHAOS_SEED (default: random, printed) and CHAOS_OPS (default 500) choose the runs (records one
+at a time, then four at a time); a failure names both, so `CHAOS_SEED=... CHAOS_OPS=...`
+repeats it (thread timing aside).
 """
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def run_chaos(stack, seed: int, ops: int) -> None:
 
 
 def test_chaos(chaos_stack):
+    seed = int(os.environ.get("CHAOS_SEED") or random.randrange(1, 10**6))
+    run_chaos(chaos_stack, seed, int(os.environ.get("CHAOS_OPS") or 500))
+
+
+def test_chaos_with_records_four_at_a_time(chaos_stack, monkeypatch):
+    """The same under SYNC_CONCURRENCY=4 (a backfill's setting): the sliding window, the shared
+    limiters and the read-ahead, with crashes landing on pool threads."""
+    monkeypatch.setenv("SYNC_CONCURRENCY", "4")
+    chaos_stack.rebuild()
     seed = int(os.environ.get("CHAOS_SEED") or random.randrange(1, 10**6))
     run_chaos(chaos_stack, seed, int(os.environ.get("CHAOS_OPS") or 500))
 

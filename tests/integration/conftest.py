@@ -3,6 +3,8 @@ schemas), the Wave and webshop sandboxes on loopback ports, and the layer's runt
 them exactly as a deployed function would be, through environment variables."""
 from __future__ import annotations
 
+import threading
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -59,7 +61,18 @@ class Stack:
 
 
 @pytest.fixture
-def aws_tables():
+def aws_tables(monkeypatch):
+    # moto's in-process backend is not thread-safe (TransactWriteItems deep-copies a table
+    # another thread may be writing); DynamoDB serves each request atomically, so here one at a time.
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    one_at_a_time, handle = threading.RLock(), BotocoreStubber.__call__
+
+    def serialised(self, *args, **kwargs):
+        with one_at_a_time:
+            return handle(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
     with mock_aws():
         yield create_tables(boto3.client("dynamodb"), load_template(), prefix="test-")
 

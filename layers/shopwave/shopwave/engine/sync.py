@@ -86,6 +86,12 @@ class Engine:
         # makes it crash there. In production it does nothing.
         self.checkpoint = checkpoint or (lambda point: None)
 
+    def close(self) -> None:
+        """Let the records and page reads in flight finish, then stop the engine's threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+
     def _context(self) -> SyncContext:
         for side in self.sides.values():
             side.new_run()
