@@ -51,6 +51,6 @@ def new_process() -> None:
     """Forget everything the crashed process held in memory (as a fresh Lambda container).
     Records the crashed engine still had in flight on other threads finish first: Python
     cannot stop a thread, so the crash counts as having come just after them."""
-    runtime.current().engine.close()
+    runtime.current().engine.workers.close()
     runtime.current.cache_clear()
     idempotency._handled_once.cache_clear()

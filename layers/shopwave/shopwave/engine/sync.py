@@ -8,14 +8,11 @@ parking (7), one writer per record (8), deletes by policy (9).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from ..clients.wave import WaveGraphQLError, WaveInputError, WaveTransportError
 from ..clients.webshop import WebshopInputError, WebshopStale, WebshopTransportError
@@ -26,6 +23,7 @@ from .catalog import UnknownTaxRate
 from .context import MissingDependency, SyncContext
 from .declarations import Flow, Record
 from .report import Report
+from .workers import Workers
 
 logger = logging.getLogger("shopwave.engine")
 
@@ -48,7 +46,6 @@ PARKABLE = (BadValue, WaveInputError, WaveGraphQLError, WebshopInputError, Websh
 # These mean a system is down: stop here, keep the watermark before this record.
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 MAX_DEPENDENCIES = 25
-POOL_PREFIX = "sync-pool"
 
 
 @dataclass
@@ -79,18 +76,10 @@ class Engine:
         self.claim_wait = claim_wait
         self.reserve_seconds = reserve_seconds
         self.sweep_lease = sweep_lease
-        self.concurrency = max(1, concurrency)
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=POOL_PREFIX) if self.concurrency > 1 else None
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-pages")
+        self.workers = Workers(concurrency)
         # Called at every point where a crash would leave a partial effect; the chaos suite
         # makes it crash there. In production it does nothing.
         self.checkpoint = checkpoint or (lambda point: None)
-
-    def close(self) -> None:
-        """Let the records and page reads in flight finish, then stop the engine's threads."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        self._reader.shutdown(wait=True)
 
     def _context(self) -> SyncContext:
         for side in self.sides.values():
@@ -139,7 +128,7 @@ class Engine:
         source = self.sides[flow.source]
         bookmark = flow.name + (f"#{partition}" if partition else "")
         mark = self.store.watermark(bookmark)
-        for page in self._one_page_ahead(source.pages(flow.entity, partition, mark.ts, flow.page_size)):
+        for page in self.workers.one_page_ahead(source.pages(flow.entity, partition, mark.ts, flow.page_size)):
             fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
             handled = self._sync_page(flow, fresh, parked, report, ctx, out_of_time)
             for record in handled:
@@ -153,18 +142,6 @@ class Engine:
                 report.stopped_early = True
                 return False
         return True
-
-    def _one_page_ahead(self, pages: Iterator[list[Record]]) -> Iterator[list[Record]]:
-        """The next page is read while this one is handled: a page read is a round trip the
-        records need not wait for. Pagers depend only on the pages they read, not on what the
-        engine wrote meanwhile; a run that stops early has read at most one page for nothing."""
-        upcoming = self._reader.submit(next, pages, None)
-        try:
-            while (page := upcoming.result()) is not None:
-                upcoming = self._reader.submit(next, pages, None)
-                yield page
-        finally:
-            upcoming.cancel()
 
     def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None) -> Report:
         """Sync named records now (a webhook, a dependency): fetched fresh, so a stale or
@@ -197,35 +174,8 @@ class Engine:
             logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
             return []  # as if its first record had failed: nothing handled, the watermark stays
         ctx.prefetch([(entity, side, rid) for r in ahead.counterparts.values() for entity, side, rid in _refs(mapping, flow.target, r)])
-        return self._handle_in_order(records, lambda r: self._handle(flow, r, states, links, ahead, parked, ctx),
-                                     report, out_of_time)
-
-    def _handle_in_order(self, records: list[Record], handle: Callable[[Record], tuple[bool, Report]],
-                         report: Report, out_of_time: Callable[[], bool]) -> list[Record]:
-        """At most `concurrency` records in flight, a new one starting as soon as one ends (no
-        waiting for the slowest of a batch); outcomes are taken in page order, so the records
-        returned as handled are always a prefix of the page, which is all the watermark may pass.
-        After a failure nothing new starts; records already in flight finish and are reported,
-        but only the prefix before the failure counts (the rest are re-read next run as echoes)."""
-        handled: list[Record] = []
-        in_flight: deque[tuple[Record, Future]] = deque()
-        position, failed, out_of_work = 0, False, False
-        while True:
-            while not (failed or out_of_work) and position < len(records) and len(in_flight) < self.concurrency:
-                if position and out_of_time():
-                    report.stopped_early = out_of_work = True  # no new work; what is in flight finishes and counts
-                    break
-                in_flight.append((records[position], self._start(handle, records[position])))
-                position += 1
-            if not in_flight:
-                return handled
-            record, outcome = in_flight.popleft()
-            done, part = outcome.result()
-            report.merge(part)
-            if done and not failed:
-                handled.append(record)
-            else:
-                failed = True  # a system is down: nothing after this record counts as handled
+        return self.workers.in_page_order(records, lambda r: self._handle(flow, r, states, links, ahead, parked, ctx),
+                                          report, out_of_time)
 
     def _read_ahead(self, flow: Flow, changed: list[str], unlinked: list[Record]) -> ReadAhead:
         """A page's target reads in a few aliased requests instead of one or two per record."""
@@ -234,23 +184,8 @@ class Engine:
             ahead.counterparts = target.fetch_many(flow.entity, changed)
         if unlinked:
             taken_at = time.monotonic()  # before the request: the look-up is at least this old
-            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked, self._map), taken_at
+            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked, self.workers.map), taken_at
         return ahead
-
-    def _start(self, work: Callable[[Any], Any], item: Any) -> Future:
-        """On the pool; inline without one, or on a pool thread already (a dependency synced
-        from inside a record must not wait for a pool its own record may be holding)."""
-        if self._pool is None or threading.current_thread().name.startswith(POOL_PREFIX):
-            done: Future = Future()
-            done.set_result(work(item))
-            return done
-        return self._pool.submit(work, item)
-
-    def _map(self, work: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-        """Independent reads at once (bounded by the pool); results keep their order."""
-        if len(items) == 1:
-            return [work(items[0])]
-        return [future.result() for future in [self._start(work, item) for item in items]]
 
     def _handle(self, flow, record, states, links, ahead, parked, ctx) -> tuple[bool, Report]:
         """One record, with its own report: (handled?, what it did)."""
