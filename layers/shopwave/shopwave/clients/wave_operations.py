@@ -7,12 +7,9 @@ from functools import lru_cache
 ERRORS = "didSucceed inputErrors { code message path }"
 
 
-def list_document(resource, *, with_filter: str | None = None, filter_type: str = "String", partition: str = "") -> str:
+def list_document(resource, *, partition: str = "") -> str:
     variables = "$businessId: ID!, $page: Int!, $pageSize: Int!, $modifiedAtAfter: DateTime"
     arguments = "page: $page, pageSize: $pageSize, sort: [MODIFIED_AT_ASC], modifiedAtAfter: $modifiedAtAfter"
-    if with_filter:
-        variables += f", ${with_filter}: {filter_type}"
-        arguments += f", {with_filter}: ${with_filter}"
     if partition:
         arguments += f", {partition}"
     name = f"List{resource.type_name}s{''.join(c for c in partition.title() if c.isalnum())}"

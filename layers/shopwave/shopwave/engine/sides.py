@@ -161,7 +161,12 @@ class WaveSide:
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
                    known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
-        """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many)."""
+        """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many),
+        the rest are made now, the same way."""
+        known = known or {}
+        if any((lookup.field, state[lookup.field]) not in known
+               for lookup in entity.wave.lookups if lookup.filter_arg and state.get(lookup.field)):
+            known = {**known, **self.look_up_many(entity, [state])}
         found: dict[str, Record] = {}
         for lookup in entity.wave.lookups:
             value = state.get(lookup.field)
@@ -170,11 +175,7 @@ class WaveSide:
             if lookup.filter_arg is None:
                 matches = self._scan(entity, lookup.field).get(_folded(value), [])
             else:
-                nodes = (known or {}).get((lookup.field, value))
-                if nodes is None:
-                    document = ops.list_document(entity.wave, with_filter=lookup.filter_arg, filter_type=lookup.graphql_type)
-                    data = self.client.query(document, {"page": 1, "pageSize": 20, lookup.filter_arg: value})
-                    nodes = [edge["node"] for edge in data["business"][entity.wave.list_field]["edges"]]
+                nodes = known[(lookup.field, value)]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
         # displayId holding the shop id is exact: it beats other matches.

@@ -158,7 +158,7 @@ class Engine:
     def _sync_page(self, flow: Flow, records: list[Record], parked: set[str], report: Report, ctx: SyncContext,
                    out_of_time: Callable[[], bool] = lambda: False) -> list[Record]:
         """Handle records in order; returns those handled (synced, skipped or parked)."""
-        source, target, mapping = self.sides[flow.source], self.sides[flow.target], flow.entity.mapping
+        source, mapping = self.sides[flow.source], flow.entity.mapping
         report.read += len(records)
         links = self.store.get_links(flow.entity.name, flow.source, [source.record_id(r) for r in records])
         ctx.prefetch([(entity, side, rid) for r in records for entity, side, rid in _refs(mapping, flow.source, r)])
