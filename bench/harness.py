@@ -22,6 +22,7 @@ for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECUR
     os.environ.pop(_name, None)
 
 import boto3  # noqa: E402
+import requests  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from devstack.template import create_tables, load_template  # noqa: E402
@@ -30,6 +31,7 @@ from devstack.webshop_sandbox import WebshopSandbox  # noqa: E402
 
 WAVE_TOKEN = "wave-bench-token-0123456789"
 SHOP_KEY = "shop-bench-key-0123456789"
+TRIVIAL = "query Trivial($businessId: ID!) { business(id: $businessId) { id } }"
 WEBHOOK_SECRET = "whsec_bench_0123456789"
 FLOW_ORDER = ("customer_to_wave", "customer_to_webshop", "product_to_wave", "product_to_webshop",
               "order_to_wave", "invoice_to_webshop")
@@ -179,6 +181,12 @@ class Stack:
     def reset_counters(self) -> None:
         self.wave.reset_counters()
         self.shop.reset_counters()
+
+    def trivial_wave_query(self, session=None):
+        """The cheapest request Wave answers: the sandbox's own round trip, without the engine."""
+        return (session or requests).post(
+            self.wave.url, json={"query": TRIVIAL, "variables": {"businessId": self.wave.business_id}},
+            headers={"Authorization": f"Bearer {WAVE_TOKEN}"}, timeout=30)
 
     def wave_counts(self) -> dict[str, int]:
         requests = list(self.wave.requests)

@@ -82,7 +82,7 @@ def run(sec1: Section, sec5: Section, quick: bool) -> None:
 
         # a pass after everything settled --------------------------------------------------
         stack.reset_counters()
-        final = stack.round()
+        stack.round()
         w_final, s_final = stack.wave_counts(), stack.shop_counts()
         parked = stack.parked()
 

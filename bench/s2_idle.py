@@ -2,16 +2,13 @@
 sweep over changed records of that same data set (in a child process)."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 
 import requests
 
 from .harness import FLOW_ORDER, SHOP_KEY, WAVE_TOKEN, Stack, now_iso, shop_customer, shop_order, shop_product
-from .report import ROOT, Section
+from .report import Section
 
 FULL_PAGE = 200
 
@@ -150,10 +147,9 @@ def run(sec2: Section, sec7: Section | None, quick: bool) -> None:
         full_seconds = time.perf_counter() - t0
         full_calls = len(stack.wave.requests) + len(stack.shop.requests)
 
-        memory = None
         if sec7 is not None:
             from . import s7_memory
-            memory = s7_memory.run_on(stack, sec7, quick, customers)
+            s7_memory.run_on(stack, sec7, quick, customers)
 
     ratio = full_calls / max(idle_calls, 1)
     sec2.add(f"{customers:,} customers, {products:,} products and {orders:,} orders/invoices (2 lines each), equal on "

@@ -6,25 +6,18 @@ import statistics
 import threading
 import time
 
-import requests
-
-from .harness import WAVE_TOKEN, Stack, shop_customer, shop_order, shop_product
+from .harness import Stack, shop_customer, shop_order, shop_product
 from .report import Section
 
 RATE = 10.0
 LATENCY = 0.3
 TUNING = {"SYNC_CONCURRENCY": "8", "WAVE_MAX_RPS": "9.5"}
-TRIVIAL = "query Trivial($businessId: ID!) { business(id: $businessId) { id } }"
 
 
 def latency_holds_lock(stack: Stack, n: int = 8) -> tuple[float, float]:
     """n concurrent trivial queries at LATENCY each: ~LATENCY in all if the sleep is outside the
     sandbox's lock, ~n x LATENCY if it is inside."""
-    def one():
-        requests.post(stack.wave.url, json={"query": TRIVIAL, "variables": {"businessId": stack.wave.business_id}},
-                      headers={"Authorization": f"Bearer {WAVE_TOKEN}"}, timeout=30)
-
-    threads = [threading.Thread(target=one) for _ in range(n)]
+    threads = [threading.Thread(target=stack.trivial_wave_query) for _ in range(n)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()

@@ -13,10 +13,9 @@ import requests
 
 from tests.integration.handlers import Context, load_handler, webhook_event
 
-from .harness import WAVE_TOKEN, WEBHOOK_SECRET, Stack, shop_customer, shop_order, shop_product
+from .harness import WEBHOOK_SECRET, Stack, shop_customer, shop_order, shop_product
 from .report import Section
 
-TRIVIAL = "query Trivial($businessId: ID!) { business(id: $businessId) { id } }"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -59,12 +58,10 @@ def run(sec: Section, quick: bool) -> None:
         # the sandbox's own round trip -----------------------------------------------------
         def round_trips() -> list[float]:
             session = requests.Session()
-            headers = {"Authorization": f"Bearer {WAVE_TOKEN}"}
             trips = []
             for _ in range(200):
                 t0 = time.perf_counter()
-                answer = session.post(wave.url, json={"query": TRIVIAL, "variables": {"businessId": wave.business_id}},
-                                      headers=headers, timeout=10)
+                answer = stack.trivial_wave_query(session)
                 trips.append(time.perf_counter() - t0)
                 answer.raise_for_status()
             return trips
