@@ -44,6 +44,7 @@ from typing import Any, Iterable
 
 from shopwave.engine.catalog import UnknownTaxRate
 from shopwave.engine.context import MissingDependency, SyncContext
+from shopwave.engine.sync import basis_of
 from shopwave.flows import FLOWS
 from shopwave.mapping import SHOP, WAVE, BadValue, get_path, state_hash
 from shopwave.state.store import GAVE_UP
@@ -154,9 +155,10 @@ class _Check:
         self.found: list[Finding] = []
 
     # -- reading ------------------------------------------------------------------------
-    def _canonical(self, side: str, record: dict) -> tuple[dict | None, str | None]:
+    def _canonical(self, side: str, record: dict, link=None) -> tuple[dict | None, str | None]:
+        """Read as the engine reads a linked record: against the link (see mapping.Basis)."""
         try:
-            return self.mapping.canonical(side, record, self.ctx), None
+            return self.mapping.canonical(side, record, self.ctx, basis_of(link, side)), None
         except _UNMAPPABLE as exc:
             return None, f"{type(exc).__name__}: {exc}"
 
@@ -318,13 +320,13 @@ class _Check:
                 continue  # gone since the list was read
             if ours.get("deleted"):
                 continue  # deleted in the webshop: it takes no more writes, Wave keeps its history
-            mine, error_shop = self._canonical(SHOP, ours)
-            yours, error_wave = self._canonical(WAVE, theirs)
+            link = self.store.get_link(self.entity.name, SHOP, shop_id)
+            mine, error_shop = self._canonical(SHOP, ours, link)
+            yours, error_wave = self._canonical(WAVE, theirs, link)
             if error_shop or error_wave:
                 self.report("differing", shop_id, seen_link.wave_id,
                             f"cannot be compared: {error_shop or ''}{'; ' if error_shop and error_wave else ''}{error_wave or ''}")
                 continue
-            link = self.store.get_link(self.entity.name, SHOP, shop_id)
             agreed = link.state if link is not None else {}
             fields = {name: {"shop": mine.get(name), "wave": yours.get(name), "agreed": agreed.get(name)}
                       for name in self.mapping.names

@@ -407,7 +407,7 @@ ABSURD_ORDERS = {
     "line unit price with 40 digits": ("unit_price", FORTY_DIGITS),
     "line with negative unit price": ("unit_price", "-19.99"),
     "line with negative discount": ("discount", "-2.00"),
-    "negative order discount": ("order_discount", "-5.00"),
+    "negative order discount (discount_total below the lines' discounts)": ("discount_total", "-5.00"),
 }
 
 
@@ -421,7 +421,7 @@ def test_given_an_order_with_an_absurd_number_when_swept_then_it_is_parked_with_
     bad_product = stack.shop.get("products", bad["lines"][0]["product_id"])
 
     def absurd(fields):
-        if field == "order_discount":
+        if field == "discount_total":
             fields[field] = value
         else:
             fields["lines"][0][field] = value

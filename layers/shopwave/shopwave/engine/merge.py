@@ -30,6 +30,7 @@ class Merge:
     agreed: Record
     write: list[str] = field(default_factory=list)  # fields to set on the target
     conflicts: list[Conflict] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # one-way fields the source changed on its own
 
 
 def merge(base: Record, source: Record, target: Record, *, source_is_later: bool,
@@ -39,7 +40,10 @@ def merge(base: Record, source: Record, target: Record, *, source_is_later: bool
     result = Merge(agreed=dict(base))
     for name, value in source.items():
         agreed = base.get(name)
-        if value == agreed or name in ignore:
+        if value == agreed:
+            continue
+        if name in ignore:
+            result.ignored.append(name)
             continue
         result.agreed[name] = value
         theirs = target.get(name)

@@ -25,18 +25,28 @@ class Report:
     stopped_early: bool = False
     busy: bool = False  # another sweep of this flow was running: this one did nothing
     failures: list[str] = field(default_factory=list)
+    # One entry per record written: {"source_id", "target_id", "action", "fields"} (names, never
+    # values). Kept out of as_dict(): a backfill's list does not belong in one log line.
+    changes: list[dict] = field(default_factory=list)
 
     @property
     def writes(self) -> int:
         return self.created + self.updated + self.adopted + self.filled + self.deleted
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "writes": self.writes}
+        figures = asdict(self)
+        figures.pop("changes")
+        return {**figures, "writes": self.writes}
+
+    def change(self, action: str, source_id: str, target_id: str | None, fields=()) -> None:
+        self.changes.append({"source_id": source_id, "target_id": target_id, "action": action,
+                             "fields": sorted(fields)})
 
     def merge(self, other: "Report") -> None:
         for name, value in asdict(other).items():
             if isinstance(value, int) and not isinstance(value, bool) and name != "flow":
                 setattr(self, name, getattr(self, name) + value)
         self.failures += other.failures
+        self.changes += other.changes
         self.stopped_early |= other.stopped_early
         self.busy |= other.busy

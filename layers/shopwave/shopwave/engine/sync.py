@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from ..clients.wave import WaveGraphQLError, WaveInputError, WaveTransportError
 from ..clients.webshop import WebshopInputError, WebshopStale, WebshopTransportError
-from ..mapping import SHOP, BadValue, state_hash
+from ..mapping import SHOP, WAVE, Basis, BadValue, state_hash
 from ..state import Link, LinkRaced, StateStore
 from . import merge as merging
 from .catalog import UnknownTaxRate
@@ -162,7 +162,7 @@ class Engine:
         report.read += len(records)
         links = self.store.get_links(flow.entity.name, flow.source, [source.record_id(r) for r in records])
         ctx.prefetch([(entity, side, rid) for r in records for entity, side, rid in _refs(mapping, flow.source, r)])
-        states = {source.record_id(r): self._canonical(flow.source, mapping, r, ctx) for r in records}
+        states = {(i := source.record_id(r)): self._canonical(flow.source, mapping, r, ctx, links.get(i)) for r in records}
         changed = [links[i].id_on(flow.target) for i, s in states.items()
                    if i in links and isinstance(s, dict) and state_hash(s) != links[i].state_hash]
         unlinked = [s for r in records if source.record_id(r) not in links
@@ -208,9 +208,9 @@ class Engine:
         return True, part
 
     @staticmethod
-    def _canonical(side: str, mapping, record: Record, ctx: SyncContext) -> Record | Exception:
+    def _canonical(side: str, mapping, record: Record, ctx: SyncContext, link: Link | None = None) -> Record | Exception:
         try:
-            return mapping.canonical(side, record, ctx)
+            return mapping.canonical(side, record, ctx, basis_of(link, side))
         except (BadValue, MissingDependency, UnknownTaxRate) as exc:
             return exc
 
@@ -228,8 +228,8 @@ class Engine:
                 self.sync_ids(dependency, [missing.record_id], ctx)
                 if not ctx.linked(missing.entity, missing.side, missing.record_id):
                     raise  # the dependency could not be linked (parked, refused): this record waits
-                state = self._canonical(flow.source, flow.entity.mapping, record, ctx)
                 link = self.store.get_link(flow.entity.name, flow.source, self.sides[flow.source].record_id(record))
+                state = self._canonical(flow.source, flow.entity.mapping, record, ctx, link)
         raise MissingDependency(flow.entity.name, flow.source, self.sides[flow.source].record_id(record))
 
     def _park(self, flow: Flow, record_id: str, exc: Exception, report: Report) -> None:
@@ -284,6 +284,7 @@ class Engine:
             if source.stamp(record) <= ((link.shop_seen if flow.source == SHOP else link.wave_seen) or ""):
                 report.echoes += 1  # it already handled this version of the record, or a newer one
                 return
+            state = entity.mapping.canonical(flow.source, record, ctx, basis_of(link, flow.source))
         if deleted:
             self._on_deleted(flow, record, link, report)
         elif link is None:
@@ -327,26 +328,35 @@ class Engine:
             self.store.record_conflict(entity.name, record_id, "@adopt", {"flow": flow.name, "candidates": ids})
             report.conflicts += 1
             raise Ambiguous(f"{len(candidates)} possible counterparts in {flow.target}: {ids}")
+        created = not candidates
         if candidates:
             counterpart = candidates[0]
             report.adopted += 1
         else:
             counterpart = target.create(entity, mapping.payload(flow.target, state, ctx=ctx), record_id)
             report.created += 1
+            report.change("created", record_id, target.record_id(counterpart), [n for n, v in state.items() if v is not None])
             self.checkpoint("after_remote_write")
-        # The two records now agree field by field: the source's values win where it has one;
-        # what only the target has (an adopted record's data, a default Wave filled in on
-        # create) is written back to the source once, so later runs see no difference.
-        theirs = mapping.canonical(flow.target, counterpart, ctx)
+        # Each record is read against the other (a field may count only where the other side uses it).
+        theirs = mapping.canonical(flow.target, counterpart, ctx, Basis(state))
+        state = mapping.canonical(flow.source, record, ctx, Basis(theirs))
+        # A record the sync created costs one write: what the target filled in by default where
+        # the source has nothing is absorbed into the agreed state, never written back. An
+        # adopted record's own data is real: the source is completed with it once.
+        absorbed = _defaults(mapping, state, theirs) if created else {}
+        theirs = {**theirs, **dict.fromkeys(absorbed)}
         agreed, to_target, to_source = merging.adopt(state, theirs, into_source=mapping.one_way_into(flow.source),
                                                      into_target=mapping.one_way_into(flow.target))
         if to_target:
             counterpart = target.update(entity, counterpart, mapping.payload(flow.target, agreed, to_target, counterpart, ctx))
+        if not created:
+            report.change("adopted", record_id, target.record_id(counterpart), to_target)
         if to_source:
             record = source.update(entity, record, mapping.payload(flow.source, agreed, to_source, record, ctx))
             report.filled += 1
+            report.change("filled", record_id, target.record_id(counterpart), to_source)
         self._verify(flow, record, counterpart, report)
-        self._save_link(flow, record, counterpart, agreed, None)
+        self._save_link(flow, record, counterpart, agreed, None, absorbed={flow.target: absorbed})
 
     def _update(self, flow, record, state, link, current, report, ctx) -> None:
         source, target, entity = self.sides[flow.source], self.sides[flow.target], flow.entity
@@ -357,7 +367,7 @@ class Engine:
             return
         if flow.target != SHOP and entity.wave.replace_when(current, state):
             return self._replace(flow, record, state, link, current, report, ctx)
-        theirs = entity.mapping.canonical(flow.target, current, ctx)
+        theirs = entity.mapping.canonical(flow.target, current, ctx, basis_of(link, flow.target))
         result = merging.merge(link.state, state, theirs, source_is_later=source.stamp(record) >= target.stamp(current),
                                ignore=entity.mapping.one_way_into(flow.source))
         for conflict in result.conflicts:
@@ -372,7 +382,10 @@ class Engine:
                 self._conflict(flow, link.shop_id, "@write", report, reason=str(refused), fields=result.write)
                 raise
             report.updated += 1
+            report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
             self.checkpoint("after_remote_write")
+        if result.write or result.ignored:
+            # written, or a one-way field changed where it does not travel from: say if the pair's totals part
             self._verify(flow, record, current, report)
         self._save_link(flow, record, current, result.agreed, link)
 
@@ -383,9 +396,10 @@ class Engine:
         counterpart = target.create(flow.entity, flow.entity.mapping.payload(flow.target, state, ctx=ctx),
                                     self.sides[flow.source].record_id(record))
         report.created += 1
+        report.change("replaced", link.shop_id, target.record_id(counterpart), [n for n, v in state.items() if v is not None])
         self.checkpoint("after_remote_write")
         link.wave_id = target.record_id(counterpart)
-        self._save_link(flow, record, counterpart, state, link, replaces=replaced)
+        self._save_link(flow, record, counterpart, state, link, replaces=replaced, absorbed={})
         logger.info("counterpart replaced", extra={"entity": flow.entity.name, "shop_id": link.shop_id,
                                                    "replaced": replaced, "wave_id": link.wave_id})
 
@@ -408,6 +422,7 @@ class Engine:
                 self.checkpoint("after_remote_write")
                 link.status = "deleted"
                 report.deleted += 1
+                report.change("deleted", link.shop_id, link.wave_id)
             else:
                 report.kept += 1
                 self._conflict(flow, link.shop_id, "@delete", report, reason="cancelled in the shop; the invoice "
@@ -429,7 +444,8 @@ class Engine:
         report.conflicts += 1
         logger.warning("conflict recorded", extra={"entity": flow.entity.name, "shop_id": shop_id, "field": field})
 
-    def _save_link(self, flow, record, counterpart, agreed, link, replaces: str | None = None) -> None:
+    def _save_link(self, flow, record, counterpart, agreed, link, replaces: str | None = None,
+                   absorbed: dict[str, Record] | None = None) -> None:
         source, target = self.sides[flow.source], self.sides[flow.target]
         ids = {flow.source: source.record_id(record), flow.target: target.record_id(counterpart)}
         stamps = {flow.source: source.stamp(record), flow.target: target.stamp(counterpart)}
@@ -437,10 +453,27 @@ class Engine:
             link = Link(entity=flow.entity.name, shop_id=ids["shop"], wave_id=ids["wave"], state=agreed, state_hash="")
         link.state, link.state_hash = agreed, state_hash(agreed)
         link.shop_seen, link.wave_seen = stamps["shop"], stamps["wave"]
+        if absorbed is not None:  # a new counterpart: its defaults replace the last one's
+            kept = {side: fields for side, fields in absorbed.items() if fields}
+            link.extra = {**{k: v for k, v in link.extra.items() if k != "absorbed"}, **({"absorbed": kept} if kept else {})}
         if flow.entity.link_extra is not None:
             link.extra = {**link.extra, **flow.entity.link_extra(record if flow.source == SHOP else counterpart, SHOP)}
         self.store.save_link(link, replaces_wave_id=replaces)
         self.checkpoint("after_link_write")
+
+
+def basis_of(link: Link | None, side: str) -> Basis | None:
+    """What `side`'s record of a linked pair is read against (see mapping.Basis)."""
+    if link is None:
+        return None
+    return Basis(link.state, (link.extra.get("absorbed") or {}).get(side, {}))
+
+
+def _defaults(mapping, state: Record, theirs: Record) -> Record:
+    """Values the target holds where the source has none: what it filled in on create."""
+    one_way = mapping.one_way_into(SHOP) | mapping.one_way_into(WAVE)
+    return {name: value for name, value in theirs.items()
+            if value is not None and state.get(name) is None and name not in one_way}
 
 
 def _refs(mapping, side: str, record: Record) -> list[tuple[str, str, str]]:

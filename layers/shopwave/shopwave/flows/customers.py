@@ -10,27 +10,54 @@ def person(record: Record) -> str:
     return " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
 
 
-class DisplayName(Codec):
-    """Wave needs a name: the shop's company, else first and last name, else the email. A name
-    that is just the person's name or email says nothing of its own, so it compares as absent
-    on both sides; any other Wave name is the shop's company (and the reverse)."""
+def wave_person(record: Record) -> str:
+    return " ".join(p for p in (record.get("firstName"), record.get("lastName")) if p)
 
-    def read(self, side, record, state, ctx):
+
+class DisplayName(Codec):
+    """Wave needs a name: the shop's company, else first and last name, else the email.
+
+    The canonical `name` is the shop's company. A Wave name that is just the person's name or
+    email says nothing of its own and reads as absent. SYNC.md: back from Wave, the name goes to
+    `company` only where the shop record uses one, so a Wave name the merchant gave a customer
+    whose shop record has no company (by the pair's basis) stays Wave's own and reads as absent
+    too. A person's name or email change keeps a derived Wave name in step (`follows`)."""
+
+    follows = ("first_name", "last_name", "email")
+
+    def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             name = values.text(record.get("name"))
-            derived = (" ".join(p for p in (record.get("firstName"), record.get("lastName")) if p), record.get("email"))
-        else:
-            name = values.text(record.get("company"))
-            derived = (person(record), record.get("email"))
-        return None if name in derived else name
+            if name in (wave_person(record), record.get("email")):
+                return None
+            if basis is not None and basis.agreed.get("name") is None:
+                return None  # the shop record uses no company: Wave's own name stays in Wave
+            return name
+        name = values.text(record.get("company"))
+        return None if name in (person(record), record.get("email")) else name
 
     def write(self, side, current, state, ctx):
         name = state.get("name")
         if side == WAVE:
-            return {"name": name or person(state) or state.get("email")}
+            return {"name": name or self._derived(state)}
         if current is None and not name:
             return {}
         return {"company": name}
+
+    def follow(self, side, current, state, ctx):
+        """The person changed: a Wave name derived from the old values follows; a name the
+        merchant gave in Wave, and the shop's company, stay as they are."""
+        if side != WAVE or state.get("name") or current is None:
+            return {}
+        now = values.text(current.get("name"))
+        if now is not None and now not in (wave_person(current), current.get("email")):
+            return {}
+        derived = self._derived(state)
+        return {"name": derived} if derived and derived != now else {}
+
+    @staticmethod
+    def _derived(state) -> str | None:
+        return person(state) or state.get("email")
 
 
 CUSTOMER_MAPPING = Mapping((

@@ -18,7 +18,7 @@ class Reference(Codec):
     def __init__(self, entity: str, shop: str, wave: str, wave_input: str):
         self.entity, self.shop, self.wave, self.wave_input = entity, shop, wave, wave_input
 
-    def read(self, side, record, state, ctx):
+    def read(self, side, record, state, ctx, basis=None):
         raw = get_path(record, self.shop if side == SHOP else self.wave)
         return ctx.canonical_id(self.entity, side, raw)
 
@@ -33,7 +33,7 @@ class Reference(Codec):
 class DueDate(Codec):
     """The order's due date, or the order date plus the configured payment terms."""
 
-    def read(self, side, record, state, ctx):
+    def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             return values.text(record.get("dueDate"))
         if record.get("due_date"):
@@ -47,9 +47,12 @@ class DueDate(Codec):
 class Lines(Codec):
     """Order lines as invoice items. Wave has no line discount, so a line's discount is folded
     into its unit price (net of discount, to Wave's 8 places); the order-level discount is one
-    more item on the discount product. Taxes go by rate to the configured Wave sales tax."""
+    more item on the discount product, so it is written with the items (`follows`). Taxes go by
+    rate to the configured Wave sales tax; a zero or absent rate is no tax."""
 
-    def read(self, side, record, state, ctx):
+    follows = ("order_discount",)
+
+    def read(self, side, record, state, ctx, basis=None):
         if side == SHOP:
             lines = []
             for number, line in enumerate(record.get("lines") or [], start=1):
@@ -57,63 +60,66 @@ class Lines(Codec):
                     lines.append(self._shop_line(line))
                 except values.BadValue as bad:
                     raise values.BadValue(f"line {number} {bad}") from None
-            discount = values.field_decimal("order_discount", record.get("order_discount"), minimum=Decimal(0))
-            return {"lines": lines, "order_discount": discount or "0"}
-        discount_product = ctx.catalog.existing_discount_product_id() if _has_discount(record, ctx) else None
-        lines, order_discount = [], Decimal(0)
+            return lines
+        discount_product = ctx.catalog.existing_discount_product_id() if _has_discount(record) else None
+        lines = []
         for item in record.get("items") or []:
-            product = item["product"]["id"]
-            if product == discount_product and item.get("description") == ORDER_DISCOUNT:
-                order_discount -= Decimal(item["unitPrice"]) * Decimal(item["quantity"])
+            if _is_order_discount(item, discount_product):
                 continue
             taxes = item.get("taxes") or []
             lines.append({
-                "product": ctx.canonical_id("product", WAVE, product),
+                "product": ctx.canonical_id("product", WAVE, item["product"]["id"]),
                 "description": values.text(item.get("description")),
                 "quantity": values.decimal(item["quantity"]),
                 "unit_price": values.decimal(item["unitPrice"]),
-                "tax_rate": ctx.catalog.rate_for_tax(taxes[0]["salesTax"]["id"], taxes[0].get("rate")) if taxes else None,
+                "tax_rate": _taxed(ctx.catalog.rate_for_tax(taxes[0]["salesTax"]["id"], taxes[0].get("rate"))) if taxes else None,
             })
-        return {"lines": lines, "order_discount": values.decimal(order_discount) or "0"}
+        return lines
 
     @staticmethod
     def _shop_line(line) -> dict:
         quantity = Decimal(values.field_decimal("quantity", line.get("quantity"), minimum=Decimal("0.00000001")) or "0")
         price = Decimal(values.field_decimal("unit_price", line.get("unit_price"), minimum=Decimal(0)) or "0")
         discount = Decimal(values.field_decimal("discount", line.get("discount"), minimum=Decimal(0)) or "0")
-        rate = values.field_decimal("tax_rate", line.get("tax_rate"), minimum=Decimal(0))
+        rate = _taxed(values.field_decimal("tax_rate", line.get("tax_rate"), minimum=Decimal(0)))
         net = net_unit_price(quantity, price, discount, Decimal(rate) if rate else None)
         return {"product": line.get("product_id"), "description": values.text(line.get("description")),
-                "quantity": values.decimal(quantity), "unit_price": values.decimal(net),
-                "tax_rate": values.decimal(line.get("tax_rate"))}
+                "quantity": values.decimal(quantity), "unit_price": values.decimal(net), "tax_rate": rate}
 
     def write(self, side, current, state, ctx):
-        lines, discount = state["lines"]["lines"], Decimal(state["lines"]["order_discount"])
+        lines = state["lines"]
         if side == SHOP:
-            shop_lines = [self._to_shop_line(line) for line in lines]
-            return {"lines": shop_lines, "order_discount": str(discount.quantize(CENT))}
+            previous = (current or {}).get("lines") or []
+            return {"lines": [self._to_shop_line(line, previous[i] if i < len(previous) else None)
+                              for i, line in enumerate(lines)]}
         items = [{"productId": ctx.side_id("product", WAVE, line["product"]), "description": line["description"],
                   "quantity": line["quantity"], "unitPrice": line["unit_price"],
                   "taxes": [{"salesTaxId": ctx.catalog.tax_id_for_rate(line["tax_rate"])}] if line["tax_rate"] else []}
                  for line in lines]
+        discount = Decimal(state.get("order_discount") or 0)
         if discount:
             items.append({"productId": ctx.catalog.discount_product_id(), "description": ORDER_DISCOUNT,
                           "quantity": "1", "unitPrice": str(-discount), "taxes": []})
         return {"items": items}
 
     @staticmethod
-    def _to_shop_line(line) -> dict:
-        """A price in cents and a discount that the shop reads back as the same Wave unit price."""
+    def _to_shop_line(line, previous: dict | None = None) -> dict:
+        """A price in cents and a discount that the shop reads back as the same Wave unit price:
+        the shop line's own price and discount where they still give it (a Wave edit of another
+        line leaves this one as the merchant wrote it), else the nearest cents."""
         quantity, unit = Decimal(line["quantity"]), Decimal(line["unit_price"])
         rate = Decimal(line["tax_rate"]) if line["tax_rate"] else None
         amount = (quantity * unit).quantize(CENT, ROUND_HALF_UP)
-        candidates = [(unit.quantize(CENT, ROUND_HALF_UP), Decimal(0))]
+        same = previous is not None and previous.get("product_id") == line["product"]
+        candidates = [(Decimal(previous["unit_price"]), Decimal(previous.get("discount") or 0))] if same else []
+        candidates.append((unit.quantize(CENT, ROUND_HALF_UP), Decimal(0)))
         for rounding in (ROUND_CEILING, ROUND_HALF_UP):
             price = unit.quantize(CENT, rounding)
             candidates.append((price, (quantity * price).quantize(CENT, ROUND_HALF_UP) - amount))
         price, discount = next(((p, d) for p, d in candidates if d >= 0 and net_unit_price(quantity, p, d, rate) == unit),
-                               candidates[1])
-        return {"product_id": line["product"], "description": line["description"], "quantity": line["quantity"],
+                               candidates[-2])
+        return {**({"id": previous["id"]} if same and previous.get("id") else {}),
+                "product_id": line["product"], "description": line["description"], "quantity": line["quantity"],
                 "unit_price": str(price), "discount": str(discount), "tax_rate": line["tax_rate"]}
 
     def refs(self, side, record):
@@ -151,8 +157,41 @@ def net_unit_price(quantity: Decimal, price: Decimal, discount: Decimal, rate: D
     return (amount / quantity).quantize(EIGHT, ROUND_HALF_UP)  # nothing fits: the total check reports it
 
 
-def _has_discount(record, ctx) -> bool:
+def _taxed(rate: str | None) -> str | None:
+    """A line's tax rate as canonical: zero or absent is no tax (a shop answers "0" for an untaxed line)."""
+    return rate if rate and Decimal(rate) != 0 else None
+
+
+def _has_discount(record) -> bool:
     return any(item.get("description") == ORDER_DISCOUNT for item in record.get("items") or [])
+
+
+def _is_order_discount(item, discount_product: str | None) -> bool:
+    return item["product"]["id"] == discount_product and item.get("description") == ORDER_DISCOUNT
+
+
+class OrderDiscount(Codec):
+    """The order-level discount (applied after tax). CONTRACT.md has no field for it: the shop
+    shows it only as the part of `discount_total` beyond the lines' own discounts, so it travels
+    from the shop to Wave only (as an item on the discount product, written with the lines). A
+    discount changed in Wave stays there and the totals check reports the difference."""
+
+    def read(self, side, record, state, ctx, basis=None):
+        if side == SHOP:
+            lines = sum((Decimal(values.field_decimal("discount", line.get("discount"), minimum=Decimal(0)) or "0")
+                         for line in record.get("lines") or []), Decimal(0))
+            total = Decimal(values.field_decimal("discount_total", record.get("discount_total"), minimum=Decimal(0)) or "0")
+            if total < lines:
+                raise values.BadValue(f"order_discount: discount_total {record.get('discount_total')} is less "
+                                      f"than the lines' discounts {lines}")
+            return values.decimal(total - lines) or "0"
+        discount_product = ctx.catalog.existing_discount_product_id() if _has_discount(record) else None
+        amount = sum((Decimal(item["unitPrice"]) * Decimal(item["quantity"])
+                      for item in record.get("items") or [] if _is_order_discount(item, discount_product)), Decimal(0))
+        return values.decimal(-amount) or "0"
+
+    def write(self, side, current, state, ctx):
+        return {}  # Wave: an item, written by Lines (which follows this field); never written to the shop
 
 
 class Payment(Codec):
@@ -160,7 +199,7 @@ class Payment(Codec):
 
     WAVE_TO_SHOP = {"PAID": "paid", "PARTIAL": "partially_paid"}
 
-    def read(self, side, record, state, ctx):
+    def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             status = self.WAVE_TO_SHOP.get(record.get("status"), "unpaid")
             paid = get_path(record, "amountPaid.value")
@@ -177,7 +216,7 @@ class Payment(Codec):
 class CreateOnly(Codec):
     """Set on the invoice the sync creates (title, status): Wave-only, never compared."""
 
-    def read(self, side, record, state, ctx):
+    def read(self, side, record, state, ctx, basis=None):
         return None
 
     def write(self, side, current, state, ctx):
@@ -199,6 +238,7 @@ ORDER_MAPPING = Mapping((
     Field("currency", shop="currency", wave="currency.code", wave_input="currency", kind="code"),
     Field("note", shop="note", wave="memo"),
     Field("lines", codec=Lines()),
+    Field("order_discount", codec=OrderDiscount(), only_to=WAVE),
     Field("payment", codec=Payment(), only_to=SHOP),
     Field("invoice", codec=CreateOnly(), create_only=True),
 ))

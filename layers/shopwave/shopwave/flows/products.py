@@ -12,7 +12,7 @@ class Archived(Codec):
     the shop. Wave has no way back from archived: a product re-activated in the shop gets a new
     Wave product (the archived one keeps its history)."""
 
-    def read(self, side, record, state, ctx):
+    def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             return bool(record.get("isArchived"))
         return bool(record.get("deleted")) or record.get("active") is False

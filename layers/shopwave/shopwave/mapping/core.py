@@ -6,7 +6,7 @@ into the shape that side accepts. Both directions read the same declaration.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable
 
@@ -36,19 +36,38 @@ def set_path(document: Record, path: str, value: Any) -> None:
     node[leaf] = value
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What a record is read against: the pair's last agreed state (or, for two records meeting
+    for the first time, the other side's state), and the values this side filled in by default
+    where the other had none when the sync created it. Such a value reads as absent while the
+    agreed state has none, so a default never travels back as a change."""
+    agreed: Record
+    absorbed: Record = dataclass_field(default_factory=dict)
+
+
 class Codec:
     """A field that is not one value at one path: derived, structured or a reference.
 
-    `read` gives the canonical value from a side's record; `write` gives the fragment of that
-    side's document that carries it; `refs` names the linked records it points to, so the
-    engine can look their links up in one batch. `ctx` resolves links and configuration.
+    `read` gives the canonical value from a side's record (`basis`: see Basis; None when the
+    record has no counterpart yet); `write` gives the fragment of that side's document that
+    carries it; `refs` names the linked records it points to, so the engine can look their
+    links up in one batch. `ctx` resolves links and configuration.
+
+    `follows`: fields whose change also rewrites this one on the target (a value derived from
+    them, or a list written whole); `follow` gives that fragment, by default `write`'s.
     """
 
-    def read(self, side: str, record: Record, state: Record, ctx: Any) -> Any:
+    follows: tuple[str, ...] = ()
+
+    def read(self, side: str, record: Record, state: Record, ctx: Any, basis: Basis | None = None) -> Any:
         raise NotImplementedError
 
     def write(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
         raise NotImplementedError
+
+    def follow(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
+        return self.write(side, current, state, ctx)
 
     def refs(self, side: str, record: Record) -> list[tuple[str, str]]:
         return []
@@ -110,17 +129,21 @@ class Mapping:
         """Fields that only ever travel into `side`: that side's own changes to them stay there."""
         return frozenset(f.name for f in self.fields if f.only_to == side)
 
-    def canonical(self, side: str, record: Record, ctx: Any = None) -> Record:
+    def canonical(self, side: str, record: Record, ctx: Any = None, basis: Basis | None = None) -> Record:
         state: Record = {}
         for field in self._read_order:
             if field.codec is not None:
-                state[field.name] = field.codec.read(side, record, state, ctx)
+                state[field.name] = field.codec.read(side, record, state, ctx, basis)
                 continue
             path = field.read_path(side)
             try:
                 state[field.name] = field.normalise(get_path(record, path) if path else None, state)
             except values.BadValue as bad:
                 raise values.BadValue(f"{field.name}: {bad}") from None
+        if basis is not None:
+            for name, default in basis.absorbed.items():
+                if name in state and state[name] == default and basis.agreed.get(name) is None:
+                    state[name] = None
         return {name: state[name] for name in self.names}
 
     def value(self, side: str, record: Record, name: str) -> Any:
@@ -144,13 +167,16 @@ class Mapping:
         groups = {f.group(side) for f in self.fields if f.name in chosen} - {None}
         document: Record = {}
         for field in self.fields + (self.create_fields if creating else ()):
-            if field.name not in chosen and field.group(side) not in groups and not field.create_only:
+            followed = field.codec is not None and not chosen.isdisjoint(field.codec.follows)
+            if field.name not in chosen and field.group(side) not in groups and not field.create_only and not followed:
                 continue
             if field.only_to is not None and field.only_to != side:
                 continue
             if field.codec is not None:
                 if field.name in chosen or field.create_only:
                     document.update(field.codec.write(side, current, state, ctx))
+                elif followed:
+                    document.update(field.codec.follow(side, current, state, ctx))
                 continue
             path = field.write_path(side)
             if path is None:
