@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from shopwave.flows.customers import CUSTOMER_MAPPING as M
-from shopwave.mapping import SHOP, WAVE, BadValue
+from shopwave.mapping import SHOP, WAVE, BadValue, Basis
 from shopwave.mapping.values import decimal
 
 SHOP_CUSTOMER = {
@@ -83,3 +83,28 @@ def test_given_decimal_strings_when_normalised_then_equal_amounts_compare_equal(
 def test_given_absurd_numbers_when_normalised_then_they_are_refused_with_a_reason(raw):
     with pytest.raises(BadValue):
         decimal(raw)
+
+
+# -- reading against the pair's basis (agreed state, absorbed defaults) -------------------------
+def test_given_a_wave_business_name_when_the_pairs_shop_record_uses_no_company_then_it_reads_as_absent():
+    wave = as_wave_read({"name": "Northwind Traders", "firstName": "Ada", "lastName": "Lovelace"})
+    assert M.canonical(WAVE, wave)["name"] == "Northwind Traders"  # no counterpart yet: it would be the company
+    assert M.canonical(WAVE, wave, basis=Basis({"name": None}))["name"] is None
+    assert M.canonical(WAVE, wave, basis=Basis({"name": "Northwind"}))["name"] == "Northwind Traders"
+
+
+def test_given_a_default_wave_filled_in_when_read_against_the_link_then_it_is_absent_until_it_changes():
+    wave = as_wave_read({"name": "a@example.com", "email": "a@example.com", "currency": "CAD"})
+    absorbed = Basis({"currency": None}, absorbed={"currency": "CAD"})
+    assert M.canonical(WAVE, wave, basis=absorbed)["currency"] is None
+    assert M.canonical(WAVE, {**wave, "currency": {"code": "USD"}}, basis=absorbed)["currency"] == "USD"
+    assert M.canonical(WAVE, wave, basis=Basis({"currency": "CAD"}, absorbed={"currency": "CAD"}))["currency"] == "CAD"
+
+
+def test_given_a_first_name_change_when_written_to_wave_then_a_derived_wave_name_follows_and_a_given_one_stays():
+    state = {**M.canonical(SHOP, SHOP_CUSTOMER), "first_name": "Augusta"}
+    derived = as_wave_read({"name": "Ada Lovelace", "firstName": "Ada", "lastName": "Lovelace"})
+    given = as_wave_read({"name": "Lovelace Consulting", "firstName": "Ada", "lastName": "Lovelace"})
+    assert M.payload(WAVE, state, ["first_name"], current=derived) == {"firstName": "Augusta", "name": "Augusta Lovelace"}
+    assert M.payload(WAVE, state, ["first_name"], current=given) == {"firstName": "Augusta"}
+    assert "company" not in M.payload(SHOP, state, ["first_name"], current=SHOP_CUSTOMER)

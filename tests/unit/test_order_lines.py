@@ -48,3 +48,11 @@ def test_given_a_wave_item_written_back_to_the_shop_when_read_again_then_the_lin
             "tax_rate": rate}
     canonical = Lines._shop_line(line)
     assert Lines._shop_line(Lines._to_shop_line(canonical)) == canonical
+
+
+def test_given_a_shop_order_when_read_then_its_order_discount_is_discount_total_beyond_the_lines_discounts():
+    from shopwave.flows.orders import ORDER_MAPPING, OrderDiscount
+    order = {"discount_total": "6.00", "lines": [{"discount": "1.00"}, {"discount": None}, {}]}
+    assert OrderDiscount().read("shop", order, {}, None) == "5"
+    assert OrderDiscount().read("shop", {"discount_total": "1.00", "lines": [{"discount": "1.00"}]}, {}, None) == "0"
+    assert dict((f.name, f.only_to) for f in ORDER_MAPPING.fields)["order_discount"] == "wave"  # never written to the shop
