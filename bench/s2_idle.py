@@ -43,7 +43,7 @@ def seed_linked(stack: Stack, customers: int, products: int, orders: int) -> dic
         link = Link(entity=entity.name, shop_id=shop_record["id"], wave_id=wave_record["id"], state=state,
                     state_hash=state_hash(state), shop_seen=ShopSide.stamp(shop_record),
                     wave_seen=WaveSide.stamp(wave_record),
-                    extra=entity.link_extra(shop_record, SHOP) if entity.link_extra else {}, revision=1)
+                    extra=entity.link_extra({SHOP: shop_record}) if entity.link_extra else {}, revision=1)
         ctx._remember(link)
         links.append(link)
         return link

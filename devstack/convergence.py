@@ -44,7 +44,7 @@ from typing import Any, Iterable
 
 from shopwave.engine.catalog import UnknownTaxRate
 from shopwave.engine.context import MissingDependency, SyncContext
-from shopwave.engine.sync import basis_of
+from shopwave.engine.record import basis_of
 from shopwave.flows import FLOWS
 from shopwave.mapping import SHOP, WAVE, BadValue, get_path, state_hash
 from shopwave.state.store import GAVE_UP

@@ -44,19 +44,31 @@ def attempts_made(response: requests.Response) -> int:
     return 1 + (len(retries.history) if retries is not None else 0)
 
 
+def throttled_answers(response: requests.Response) -> int:
+    """429s behind one response: the retried ones urllib3 recorded, and the final one."""
+    retries = getattr(response.raw, "retries", None)
+    history = retries.history if retries is not None else ()
+    return sum(1 for attempt in history if attempt.status == 429) + (response.status_code == 429)
+
+
 class CallCounter:
-    """API calls per system, for metrics and for tests that count writes."""
+    """API calls per system, for metrics and for tests that count writes; with the 429s seen and
+    the time spent waiting for answers (retries and their backoff included)."""
 
     def __init__(self) -> None:
         self.reads = 0
         self.writes = 0
+        self.throttled = 0
+        self.seconds = 0.0
 
     @property
     def total(self) -> int:
         return self.reads + self.writes
 
-    def add(self, n: int, *, write: bool) -> None:
+    def add(self, n: int, *, write: bool, throttled: int = 0, seconds: float = 0.0) -> None:
         if write:
             self.writes += n
         else:
             self.reads += n
+        self.throttled += throttled
+        self.seconds += seconds

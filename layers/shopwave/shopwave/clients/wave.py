@@ -1,23 +1,25 @@
 """Wave's public GraphQL API: one endpoint, variables only, three kinds of failure."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
 
+from .errors import Refused, Unavailable
 from .ratelimit import RateLimiter
-from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
+from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session, throttled_answers
 
 
 class WaveError(Exception):
     """Base of every Wave failure."""
 
 
-class WaveTransportError(WaveError):
+class WaveTransportError(WaveError, Unavailable):
     """Wave could not be reached or kept failing (timeouts, 5xx, 429) after the retries."""
 
 
-class WaveGraphQLError(WaveError):
+class WaveGraphQLError(WaveError, Refused):
     """Wave answered with GraphQL `errors` (an invalid operation, no access, unknown id)."""
 
     def __init__(self, errors: list[dict[str, Any]]):
@@ -26,7 +28,7 @@ class WaveGraphQLError(WaveError):
         super().__init__("; ".join(str(e.get("message")) for e in errors) + (f" ({', '.join(codes)})" if codes else ""))
 
 
-class WaveInputError(WaveError):
+class WaveInputError(WaveError, Refused):
     """A mutation answered `didSucceed: false`: the record is refused; retrying won't help."""
 
     def __init__(self, mutation: str, input_errors: list[dict[str, Any]]):
@@ -62,13 +64,15 @@ class WaveClient:
 
     def _post(self, s: requests.Session, document: str, variables: dict[str, Any], *, write: bool) -> dict[str, Any]:
         self.limiter.acquire()
+        started = time.perf_counter()
         try:
             response = s.post(self.url, json={"query": document, "variables": variables},
                               headers=self._headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            self.calls.add(1, write=write)
+            self.calls.add(1, write=write, seconds=time.perf_counter() - started)
             raise WaveTransportError(f"Wave unreachable: {type(exc).__name__}") from None
-        self.calls.add(attempts_made(response), write=write)
+        self.calls.add(attempts_made(response), write=write, throttled=throttled_answers(response),
+                       seconds=time.perf_counter() - started)
         if response.status_code in RETRYABLE_STATUS:
             raise WaveTransportError(f"Wave answered HTTP {response.status_code} after retries")
         try:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import requests
 
+from .errors import Refused, Stale, Unavailable
 from .ratelimit import RateLimiter
 from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
 
@@ -16,15 +17,15 @@ class WebshopError(Exception):
     """Base of every webshop failure."""
 
 
-class WebshopTransportError(WebshopError):
+class WebshopTransportError(WebshopError, Unavailable):
     """Unreachable, or kept answering 429/5xx after the retries."""
 
 
-class WebshopInputError(WebshopError):
+class WebshopInputError(WebshopError, Refused):
     """400/409/422: the webshop refuses this write; retrying the same write won't help."""
 
 
-class WebshopStale(WebshopError):
+class WebshopStale(WebshopError, Stale):
     """412: the record moved on since it was read (If-Match)."""
 
 

@@ -24,7 +24,7 @@ CREATE_PRODUCT = ("mutation DiscountProductCreate($input: ProductCreateInput!) {
                   "didSucceed inputErrors { code message path } product { id name } } }")
 
 
-class UnknownTaxRate(ValueError):
+class UnknownTaxRate(values.BadValue):
     """An order line's tax rate has no Wave sales tax: configure SALES_TAX_MAP."""
 
 

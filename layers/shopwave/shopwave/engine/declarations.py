@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Callable
 
 from ..mapping import SHOP, WAVE, Mapping
@@ -64,6 +65,15 @@ class ShopResource:
     deleted: Callable[[Record], bool] = lambda record: bool(record.get("deleted"))
 
 
+class WhenDeleted(Enum):
+    """What a delete (or cancellation, or archiving) at one side does to the pair (SYNC.md rule 9)."""
+    # The counterpart is kept (accounting history); the link is marked and reported, edits stop.
+    STOP_SYNCING = "stop syncing"
+    # The counterpart is deleted where its side allows it (a DRAFT/SAVED invoice); otherwise it is
+    # kept, the link marked, and a conflict recorded for an operator.
+    DELETE_DRAFT_COUNTERPART = "delete a draft counterpart"
+
+
 @dataclass(frozen=True)
 class Entity:
     name: str
@@ -71,10 +81,13 @@ class Entity:
     shop: ShopResource
     wave: WaveResource
     creates_in: frozenset[str] = frozenset({SHOP, WAVE})  # sides the sync may create records in
-    on_shop_delete: str = "mark"  # mark | delete_if_draft
+    when_deleted: dict[str, WhenDeleted] = field(default_factory=dict)  # by the side deleting; default STOP_SYNCING
     skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
-    link_extra: Callable[[Record, str], Record] | None = None  # what has no field on the other side
-    verify: Callable[[Record, Record], str | None] | None = None  # (shop, wave) -> mismatch or None
+    link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other
+    verify: Callable[[dict[str, Record]], str | None] | None = None  # records by side -> mismatch or None
+
+    def when_deleted_in(self, side: str) -> WhenDeleted:
+        return self.when_deleted.get(side, WhenDeleted.STOP_SYNCING)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,22 @@ class ShopSide:
     def deleted(entity: Entity, record: Record) -> bool:
         return entity.shop.deleted(record)
 
+    @staticmethod
+    def takes_writes(entity: Entity, record: Record) -> bool:
+        return not record.get("deleted")  # a soft-deleted webshop record is 409 to a PATCH
+
+    @staticmethod
+    def must_replace(entity: Entity, record: Record, state: Record) -> bool:
+        return False
+
+    @staticmethod
+    def deletable(entity: Entity, record: Record) -> bool:
+        return False  # Wave-side deletes never delete webshop records (SYNC.md rule 9)
+
+    @staticmethod
+    def status_of(entity: Entity, record: Record) -> str:
+        return str(record.get("status") or ("deleted" if record.get("deleted") else "active"))
+
     def partitions(self, entity: Entity) -> list[str]:
         return [""]
 
@@ -113,6 +129,22 @@ class WaveSide:
     @staticmethod
     def deleted(entity: Entity, record: Record) -> bool:
         return entity.wave.deleted(record)
+
+    @staticmethod
+    def takes_writes(entity: Entity, record: Record) -> bool:
+        return True
+
+    @staticmethod
+    def must_replace(entity: Entity, record: Record, state: Record) -> bool:
+        return entity.wave.replace_when(record, state)
+
+    @staticmethod
+    def deletable(entity: Entity, record: Record) -> bool:
+        return entity.wave.delete is not None and entity.wave.deletable(record)
+
+    @staticmethod
+    def status_of(entity: Entity, record: Record) -> str:
+        return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
 
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.partitions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from ..engine.catalog import days_after
-from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
+from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping, get_path, values
 
 ORDER_DISCOUNT = "Order discount"
@@ -244,8 +244,9 @@ ORDER_MAPPING = Mapping((
 ))
 
 
-def totals_agree(order: dict, invoice: dict) -> str | None:
+def totals_agree(records: dict) -> str | None:
     """The invoice total must equal the order total to the cent."""
+    order, invoice = records[SHOP], records[WAVE]
     shop_total, wave_total = values.decimal(order.get("total")), values.decimal(get_path(invoice, "total.value"))
     if shop_total != wave_total:
         return f"order total {order.get('total')} but invoice total {get_path(invoice, 'total.value')}"
@@ -280,6 +281,6 @@ ORDER = Entity(
         id_input="invoiceId",
     ),
     creates_in=frozenset({WAVE}),
-    on_shop_delete="delete_if_draft",
+    when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
 )

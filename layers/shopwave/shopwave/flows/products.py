@@ -56,5 +56,5 @@ PRODUCT = Entity(
     ),
     creates_in=frozenset({WAVE}),
     skip_create=lambda state: state["archived"],
-    link_extra=lambda record, side: {"sku": record.get("sku")} if side == SHOP else {},
+    link_extra=lambda records: {"sku": records[SHOP].get("sku")},  # the sku has no field in Wave
 )

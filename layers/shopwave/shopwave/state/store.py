@@ -40,8 +40,33 @@ class Link:
     status: str = "active"
     revision: int = 0  # 0: not stored yet
 
+    @classmethod
+    def between(cls, entity: str, ids: dict[str, str]) -> "Link":
+        """A new link of two records, by side."""
+        return cls(entity=entity, shop_id=ids["shop"], wave_id=ids["wave"], state={}, state_hash="")
+
     def id_on(self, side: str) -> str:
         return self.shop_id if side == "shop" else self.wave_id
+
+    def set_id(self, side: str, record_id: str) -> None:
+        if side == "shop":
+            self.shop_id = record_id
+        else:
+            self.wave_id = record_id
+
+    def seen_on(self, side: str) -> str | None:
+        """The last timestamp of that side's record the sync handled."""
+        return self.shop_seen if side == "shop" else self.wave_seen
+
+    def set_seen(self, side: str, stamp: str | None) -> None:
+        if side == "shop":
+            self.shop_seen = stamp
+        else:
+            self.wave_seen = stamp
+
+    def anchor(self) -> tuple[str, str]:
+        """The key a pair is claimed, and its conflicts recorded, under: its webshop record."""
+        return "shop", self.shop_id
 
 
 @dataclass
@@ -97,10 +122,10 @@ class StateStore:
     def get_link(self, entity: str, side: str, record_id: str) -> Link | None:
         return self.get_links(entity, side, [record_id]).get(record_id)
 
-    def save_link(self, link: Link, *, replaces_wave_id: str | None = None) -> None:
+    def save_link(self, link: Link, *, replaces: tuple[str, str] | None = None) -> None:
         """Write both keys at once, conditional on the revision read and on each key naming this
         link's shop record, so writers cannot interleave or take over another link's key.
-        `replaces_wave_id`: the counterpart was replaced; its old key goes in the same write."""
+        `replaces`: (side, id) of a counterpart that was replaced; its old key goes in the same write."""
         expected = link.revision
         new = expected == 0
         self.writes += 1
@@ -109,13 +134,12 @@ class StateStore:
             with TransactWrite(connection=LinkItem._get_connection().connection) as tx:
                 for side in ("shop", "wave"):
                     item = _item_from(link, link_key(link.entity, side, link.id_on(side)), expected + 1)
-                    fresh_key = new or (side == "wave" and replaces_wave_id is not None)
+                    fresh_key = new or (replaces is not None and side == replaces[0])
                     condition = (LinkItem.pk.does_not_exist() if fresh_key
                                  else (LinkItem.revision == expected) & (LinkItem.shop_id == link.shop_id))
                     tx.save(item, condition=condition)
-                if replaces_wave_id is not None:
-                    tx.delete(LinkItem(pk=link_key(link.entity, "wave", replaces_wave_id)),
-                              condition=LinkItem.shop_id == link.shop_id)
+                if replaces is not None:
+                    tx.delete(LinkItem(pk=link_key(link.entity, *replaces)), condition=LinkItem.shop_id == link.shop_id)
         except TransactWriteError as exc:
             raise LinkRaced(f"link {link.entity}/{link.shop_id} changed underneath") from exc
         link.revision = expected + 1

@@ -1,0 +1,286 @@
+"""One record being synced: what the engine knows of it (flow, record, canonical state, link,
+what its page read ahead, its report and the run's context) and the decisions SYNC.md makes
+for it: echo, adopt or create, update by three-way merge, replace, delete policy, save the link.
+
+Every step asks the two sides (engine/sides.py) what they can do; none asks which system it is.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..clients.errors import Refused
+from ..mapping import Basis, state_hash
+from ..state import Link
+from . import merge as merging
+from .context import MissingDependency, SyncContext
+from .declarations import Flow, Record, WhenDeleted
+from .outcomes import Ambiguous, CounterpartMissing
+from .report import Report
+
+if TYPE_CHECKING:
+    from .sync import Engine
+
+logger = logging.getLogger("shopwave.engine")
+MAX_DEPENDENCIES = 25
+
+
+@dataclass
+class ReadAhead:
+    """What a page read before handling its records: the counterparts of changed linked
+    records (one aliased request) and the adoption look-ups of unlinked ones (the same), with
+    when the look-ups were made, since a look-up only stands for a while (Engine.usable)."""
+    counterparts: dict[str, Record] = field(default_factory=dict)
+    lookups: dict[tuple[str, Any], list[Record]] | None = None
+    taken_at: float = 0.0
+
+    def without_lookups(self) -> "ReadAhead":
+        return ReadAhead(self.counterparts)
+
+
+def basis_of(link: Link | None, side: str) -> Basis | None:
+    """What `side`'s record of a linked pair is read against (see mapping.Basis)."""
+    if link is None:
+        return None
+    return Basis(link.state, (link.extra.get("absorbed") or {}).get(side, {}))
+
+
+class RecordSync:
+    def __init__(self, engine: "Engine", flow: Flow, record: Record, state: Record | Exception, link: Link | None,
+                 ahead: ReadAhead, report: Report, ctx: SyncContext):
+        self.engine, self.flow, self.record, self.state, self.link = engine, flow, record, state, link
+        self.ahead, self.report, self.ctx = ahead, report, ctx
+        self.entity, self.mapping = flow.entity, flow.entity.mapping
+        self.source, self.target = engine.sides[flow.source], engine.sides[flow.target]
+        self.record_id = self.source.record_id(record)
+        self.store = engine.store
+
+    # -- dependencies, then the record --------------------------------------------------------
+    def run(self) -> None:
+        """SYNC.md rule 5: a record pointing at unlinked ones gets them synced first, then goes on."""
+        for _ in range(MAX_DEPENDENCIES):
+            try:
+                if isinstance(self.state, Exception):
+                    raise self.state
+                return self.sync()
+            except MissingDependency as missing:
+                logger.info("syncing a dependency first", extra={"entity": missing.entity, "record_id": missing.record_id})
+                self.report.dependencies += 1
+                self.engine.sync_ids(self.engine.flow_for(missing.entity, missing.side), [missing.record_id], self.ctx)
+                if not self.ctx.linked(missing.entity, missing.side, missing.record_id):
+                    raise  # the dependency could not be linked (parked, refused): this record waits
+                self.link = self.store.get_link(self.entity.name, self.flow.source, self.record_id)
+                self.state = self.engine.canonical(self.flow.source, self.mapping, self.record, self.ctx, self.link)
+        raise MissingDependency(self.entity.name, self.flow.source, self.record_id)
+
+    def sync(self) -> None:
+        deleted = self.source.deleted(self.entity, self.record)
+        if self.link is not None and not deleted and state_hash(self.state) == self.link.state_hash:
+            self.report.echoes += 1
+            return
+        if self.link is None and not self.engine.may_create(self.flow, self.record, self.state):
+            self.report.skipped += 1  # nothing to create a counterpart for, or not in this direction
+            return
+        if self.link is not None and self.link.status != "active" and not deleted:
+            self.report.skipped += 1  # deleted at the source and reported: edits no longer travel
+            return
+        with self.engine.claimed(self.claim_key()) as waited:
+            if not self.engine.usable(self.ahead, waited):
+                self.ahead = self.ahead.without_lookups()
+            self.decide(deleted)
+
+    def claim_key(self) -> str:
+        """Both flows of a linked pair claim the same key (its anchor); an unlinked record its own."""
+        side, record_id = self.link.anchor() if self.link is not None else (self.flow.source, self.record_id)
+        return f"{self.entity.name}#{side}#{record_id}"
+
+    # -- under the claim ------------------------------------------------------------------------
+    def decide(self, deleted: bool) -> None:
+        fresh = self.store.get_link(self.entity.name, self.flow.source, self.record_id)
+        if fresh is not None and (self.link is None or fresh.revision != self.link.revision):
+            self.link, self.ahead = fresh, ReadAhead()  # another writer got here first: decide again
+            if self.source.stamp(self.record) <= (fresh.seen_on(self.flow.source) or ""):
+                self.report.echoes += 1  # it already handled this version of the record, or a newer one
+                return
+            self.state = self.mapping.canonical(self.flow.source, self.record, self.ctx, basis_of(fresh, self.flow.source))
+        if deleted:
+            self.on_deleted()
+        elif self.link is None:
+            self.adopt_or_create()
+        elif state_hash(self.state) == self.link.state_hash:
+            self.report.echoes += 1
+        else:
+            target_id = self.link.id_on(self.flow.target)
+            current = self.ahead.counterparts.get(target_id) or self.target.fetch(self.entity, target_id)
+            self.update(current)
+
+    def adopt_or_create(self) -> None:
+        flow, source, target, mapping, report = self.flow, self.source, self.target, self.mapping, self.report
+        candidates = target.candidates(self.entity, self.state, self.record_id, self.record, known=self.ahead.lookups)
+        if candidates:
+            taken = self.store.get_links(self.entity.name, flow.target, [target.record_id(c) for c in candidates])
+            candidates = [c for c in candidates if target.record_id(c) not in taken]
+        if len(candidates) > 1:
+            ids = ", ".join(target.record_id(c) for c in candidates)
+            self.store.record_conflict(self.entity.name, self.record_id, "@adopt", {"flow": flow.name, "candidates": ids})
+            report.conflicts += 1
+            raise Ambiguous(f"{len(candidates)} possible counterparts in {flow.target}: {ids}")
+        created = not candidates
+        if candidates:
+            counterpart = candidates[0]
+            report.adopted += 1
+        else:
+            counterpart = target.create(self.entity, mapping.payload(flow.target, self.state, ctx=self.ctx), self.record_id)
+            report.created += 1
+            report.change("created", self.record_id, target.record_id(counterpart),
+                          [n for n, v in self.state.items() if v is not None])
+            self.engine.checkpoint("after_remote_write")
+        # Each record is read against the other (a field may count only where the other side uses it).
+        theirs = mapping.canonical(flow.target, counterpart, self.ctx, Basis(self.state))
+        state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs))
+        # A record the sync created costs one write: what the target filled in by default where
+        # the source has nothing is absorbed into the agreed state, never written back. An
+        # adopted record's own data is real: the source is completed with it once.
+        absorbed = self._defaults(state, theirs) if created else {}
+        theirs = {**theirs, **dict.fromkeys(absorbed)}
+        agreed, to_target, to_source = merging.adopt(state, theirs, into_source=mapping.one_way_into(flow.source),
+                                                     into_target=mapping.one_way_into(flow.target))
+        if to_target:
+            counterpart = target.update(self.entity, counterpart,
+                                        mapping.payload(flow.target, agreed, to_target, counterpart, self.ctx))
+        if not created:
+            report.change("adopted", self.record_id, target.record_id(counterpart), to_target)
+        record = self.record
+        if to_source:
+            record = source.update(self.entity, record, mapping.payload(flow.source, agreed, to_source, record, self.ctx))
+            report.filled += 1
+            report.change("filled", self.record_id, target.record_id(counterpart), to_source)
+        self.verify(record, counterpart)
+        self.save_link(record, counterpart, agreed, absorbed={flow.target: absorbed})
+
+    def _defaults(self, state: Record, theirs: Record) -> Record:
+        """Values the target holds where the source has none: what it filled in on create."""
+        one_way = self.mapping.one_way_into(self.flow.source) | self.mapping.one_way_into(self.flow.target)
+        return {name: value for name, value in theirs.items()
+                if value is not None and state.get(name) is None and name not in one_way}
+
+    def update(self, current: Record | None) -> None:
+        flow, link, report = self.flow, self.link, self.report
+        if current is None:
+            raise CounterpartMissing(f"counterpart {link.id_on(flow.target)} no longer exists in {flow.target}")
+        if not self.target.takes_writes(self.entity, current):
+            report.skipped += 1  # e.g. a deleted webshop record takes no more writes; Wave keeps its history
+            return
+        if self.target.must_replace(self.entity, current, self.state):
+            return self.replace(current)
+        theirs = self.mapping.canonical(flow.target, current, self.ctx, basis_of(link, flow.target))
+        result = merging.merge(link.state, self.state, theirs,
+                               source_is_later=self.source.stamp(self.record) >= self.target.stamp(current),
+                               ignore=self.mapping.one_way_into(flow.source))
+        for conflict in result.conflicts:
+            self.conflict(conflict.field, agreed=conflict.agreed,
+                          winner=flow.source if conflict.winner == "source" else flow.target,
+                          **{flow.source: conflict.source, flow.target: conflict.target})
+        if result.write:
+            try:
+                current = self.target.update(self.entity, current,
+                                             self.mapping.payload(flow.target, self.state, result.write, current, self.ctx))
+            except Refused as refused:
+                # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
+                self.conflict("@write", reason=str(refused), fields=result.write)
+                raise
+            report.updated += 1
+            report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
+            self.engine.checkpoint("after_remote_write")
+        if result.write or result.ignored:
+            # written, or a one-way field changed where it does not travel from: say if the pair's totals part
+            self.verify(self.record, current)
+        self.save_link(self.record, current, result.agreed)
+
+    def replace(self, current: Record) -> None:
+        """A new counterpart takes the place of one that cannot change back (an archived product)."""
+        replaced = (self.flow.target, self.target.record_id(current))
+        counterpart = self.target.create(self.entity, self.mapping.payload(self.flow.target, self.state, ctx=self.ctx),
+                                         self.record_id)
+        self.report.created += 1
+        self.report.change("replaced", self.record_id, self.target.record_id(counterpart),
+                           [n for n, v in self.state.items() if v is not None])
+        self.engine.checkpoint("after_remote_write")
+        self.link.set_id(self.flow.target, self.target.record_id(counterpart))
+        self.save_link(self.record, counterpart, self.state, replaces=replaced, absorbed={})
+        logger.info("counterpart replaced", extra={"entity": self.entity.name, "source_id": self.record_id,
+                                                   "replaced": replaced[1], "counterpart": self.target.record_id(counterpart)})
+
+    def on_deleted(self) -> None:
+        """SYNC.md rule 9, by the entity's policy for deletes at this source: stop syncing the pair
+        (reported; the counterpart is kept), or delete a counterpart the target allows deleting
+        (a draft invoice) and report one it does not."""
+        link, report, flow = self.link, self.report, self.flow
+        if link is None or link.status in ("deleted", "kept"):
+            report.skipped += 1
+            return
+        link.status = "kept"
+        if self.entity.when_deleted_in(flow.source) is WhenDeleted.DELETE_DRAFT_COUNTERPART:
+            target_id = link.id_on(flow.target)
+            counterpart = self.target.fetch(self.entity, target_id)
+            if counterpart is None:
+                link.status = "deleted"  # gone already (a retry after the delete went through)
+            elif self.target.deletable(self.entity, counterpart):
+                self.target.delete(self.entity, counterpart)
+                self.engine.checkpoint("after_remote_write")
+                link.status = "deleted"
+                report.deleted += 1
+                report.change("deleted", self.record_id, target_id)
+            else:
+                report.kept += 1
+                self.conflict("@delete", reason=f"deleted or cancelled in {flow.source}; the counterpart is "
+                              f"{self.target.status_of(self.entity, counterpart)} in {flow.target} and was left alone")
+        else:
+            report.kept += 1
+        self.store.save_link(link)
+        logger.info("source record deleted", extra={"entity": self.entity.name, "source_id": self.record_id,
+                                                    "link_status": link.status})
+
+    # -- what every decision ends with -------------------------------------------------------------
+    def verify(self, record: Record, counterpart: Record) -> None:
+        if self.entity.verify is None:
+            return
+        problem = self.entity.verify({self.flow.source: record, self.flow.target: counterpart})
+        if problem:
+            self.conflict("@verify", reason=problem)
+
+    def conflict(self, field_name: str, **detail) -> None:
+        anchor = self.link.anchor()[1] if self.link is not None else self.record_id
+        self.store.record_conflict(self.entity.name, anchor, field_name, {"flow": self.flow.name, **detail})
+        self.report.conflicts += 1
+        logger.warning("conflict recorded", extra={"entity": self.entity.name, "record_id": anchor, "field": field_name})
+
+    def save_link(self, record: Record, counterpart: Record, agreed: Record, *, replaces: tuple[str, str] | None = None,
+                  absorbed: dict[str, Record] | None = None) -> None:
+        flow = self.flow
+        records = {flow.source: record, flow.target: counterpart}
+        link = self.link or Link.between(self.entity.name, {side: self.engine.sides[side].record_id(r)
+                                                            for side, r in records.items()})
+        link.state, link.state_hash = agreed, state_hash(agreed)
+        for side, r in records.items():
+            link.set_seen(side, self.engine.sides[side].stamp(r))
+        if absorbed is not None:  # a new counterpart: its defaults replace the last one's
+            kept = {side: fields for side, fields in absorbed.items() if fields}
+            link.extra = {**{k: v for k, v in link.extra.items() if k != "absorbed"}, **({"absorbed": kept} if kept else {})}
+        if self.entity.link_extra is not None:
+            link.extra = {**link.extra, **self.entity.link_extra(records)}
+        self.store.save_link(link, replaces=replaces)
+        self.link = link
+        self.engine.checkpoint("after_link_write")
+
+
+def usable(ahead: ReadAhead, waited: bool, claim_lease_seconds: float) -> bool:
+    """A look-up made before the claim still stands if no writer of this record can have
+    created a counterpart since: one that did held the claim until it linked it, or, if it
+    crashed, until the lease ran out. So: the claim came at once (no writer held it) and
+    less than half a lease has passed since the look-up (no lease can have run out in
+    between, with room for clock skew between functions)."""
+    return (ahead.lookups is not None and not waited
+            and time.monotonic() - ahead.taken_at < claim_lease_seconds / 2)
