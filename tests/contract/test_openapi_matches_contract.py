@@ -246,3 +246,36 @@ def test_given_the_shared_contract_when_present_then_the_project_copy_is_identic
     if not SHARED_CONTRACT.exists():
         pytest.skip("../shared/customwebshop/CONTRACT.md is not beside this clone")
     assert CONTRACT.read_text(encoding="utf-8") == SHARED_CONTRACT.read_text(encoding="utf-8")
+
+
+def test_given_the_sandbox_when_its_field_lists_are_compared_with_the_document_then_it_accepts_exactly_its_fields(
+        spec):
+    from devstack.webshop_sandbox import schemas as sandbox
+
+    for resource, (fields, _, _) in RESOURCES.items():
+        body = tree(spec, {"$ref": f"#/components/schemas/{fields}"})
+        assert set(sandbox.WRITABLE[resource]) == set(body), resource
+    order_body = tree(spec, {"$ref": "#/components/schemas/OrderFields"})
+    customer_body = tree(spec, {"$ref": "#/components/schemas/CustomerFields"})
+    assert set(sandbox.LINE_FIELDS) == set(order_body["lines"])
+    assert set(sandbox.ADDRESS_FIELDS) == set(customer_body["billing_address"])
+    assert set(sandbox.SHIPPING_FIELDS) == set(customer_body["shipping"])
+    assert set(sandbox.ORDER_COMPUTED) == read_only(spec, {"$ref": "#/components/schemas/Order"}) - set(record_fields())
+    assert set(sandbox.META_FIELDS) == set(record_fields())
+    assert not set(sandbox.MERCHANT_ONLY["orders"]) & set(contract_fields("Order"))
+
+
+def test_given_the_document_when_validated_against_the_openapi_3_0_schema_then_it_is_valid(spec):
+    import schemathesis
+
+    schemathesis.openapi.from_path(OPENAPI).validate()
+    # a comma in an unquoted {flow: mapping} value silently turns the rest into keys without values
+    nulls = []
+
+    def walk(node, where):
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node if isinstance(node, list) else ()):
+            if value is None:
+                nulls.append(f"{where}.{key}")
+            walk(value, f"{where}.{key}")
+    walk(spec, "")
+    assert nulls == []
