@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import http.client
 import json
 import threading
 import time
@@ -333,7 +334,8 @@ def test_given_order_discount_in_an_api_write_when_sent_then_400_unknown_field_a
     else:
         response = call(api, "PATCH", f"/orders/{order['id']}", json={"order_discount": "0.00", "note": "x"})
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "unknown_field" and "order_discount" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["code"] == "unknown_field" and "order_discount" in error["message"]
     assert sandbox.all("orders") == before and len(sandbox.outbox) == queued
     assert sandbox.get("orders", order["id"])["total"] == "22.12"
 
@@ -547,7 +549,6 @@ def test_given_openapi_document_when_loaded_then_every_served_path_method_and_fi
 
 def raw_request(sandbox, method, path, body=b"", headers=None):
     """One request over a plain socket (so nothing fixes up the headers); (status, JSON body)."""
-    import http.client
     connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
     try:
         connection.putrequest(method, "/api/v1" + path, skip_accept_encoding=True)
