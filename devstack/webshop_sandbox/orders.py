@@ -5,16 +5,22 @@ Totals (decimal.Decimal, ROUND_HALF_UP to cents):
   line amount   = line gross - line discount
   line tax      = round(line amount * tax_rate, 2)        (no tax_rate -> 0)
   subtotal      = sum of line gross
-  discount_total= sum of line discounts + order_discount  (order discount applies after tax)
+  discount_total= sum of line discounts + order discount  (order discount applies after tax)
   tax_total     = sum of line tax
   total         = subtotal - discount_total + tax_total
+
+The order discount is not a contract field: the merchant sets it in the shop's own admin (the
+sandbox's direct access, ``order_discount``), it is stored as ``_order_discount`` (internal keys
+never reach the API) and an API client sees it only as what ``discount_total`` holds beyond the
+lines' ``discount``s.
 """
 
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import invalid
-from .values import CENT, cents, check_code, check_date, check_enum, check_str, money, parse_decimal, plain
+from .values import (CENT, MAX_INTEGER_DIGITS, cents, check_code, check_date, check_enum, check_str, money,
+                     parse_decimal, plain)
 
 STATUSES = ("pending", "processing", "completed", "cancelled", "refunded")
 PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid", "refunded")
@@ -36,9 +42,17 @@ def compute_totals(lines, order_discount):
     discount_total = line_discounts + Decimal(order_discount)
     total = subtotal - discount_total + tax_total
     if total < 0:
-        raise invalid(f"order_discount makes the total negative ({cents(total)})")
+        raise invalid(f"the order's discount of {order_discount} (set in the shop) makes the total "
+                      f"negative ({cents(total)})")
+    for name, amount in (("subtotal", subtotal), ("discount_total", discount_total), ("total", total)):
+        if _too_large(amount):
+            raise invalid(f"the order's {name} is too large (more than {MAX_INTEGER_DIGITS} integer digits)")
     return {"discount_total": cents(discount_total), "subtotal": cents(subtotal),
             "tax_total": cents(tax_total), "total": cents(total)}
+
+
+def _too_large(amount):
+    return abs(amount) >= Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 def _line(raw, index, line_id, previous, lookup):
@@ -58,12 +72,15 @@ def _line(raw, index, line_id, previous, lookup):
     quantity = parse_decimal(raw["quantity"], f"{where}.quantity", max_places=6)
     if quantity <= 0:
         raise invalid(f"{where}.quantity must be greater than 0")
-    unit_price = _given(raw, "unit_price", product.get("price"))
+    unit_price = raw.get("unit_price", product.get("price"))  # absent: the product's price
     if unit_price is None:
         raise invalid(f"{where}.unit_price is required")
     unit_price = money(unit_price, f"{where}.unit_price")
-    discount = money(raw.get("discount") if raw.get("discount") is not None else "0", f"{where}.discount")
+    discount = money(raw.get("discount", "0"), f"{where}.discount")
     gross = _round(quantity * Decimal(unit_price))
+    if _too_large(gross):
+        raise invalid(f"{where} amount (quantity x unit_price) is too large "
+                      f"(more than {MAX_INTEGER_DIGITS} integer digits)")
     if Decimal(discount) > gross:
         raise invalid(f"{where}.discount {discount} is more than the line amount {cents(gross)}")
     tax_rate = raw.get("tax_rate")
@@ -92,6 +109,8 @@ def _lines(given, current, lookup, seq):
     out, seen = [], set()
     for index, raw in enumerate(given):
         line_id = raw.get("id") if isinstance(raw, dict) else None
+        if line_id is not None and not isinstance(line_id, str):
+            raise invalid(f"lines[{index}].id must be a string")
         previous = by_id.get(line_id)
         if previous is None:
             seq += 1
@@ -111,6 +130,14 @@ def _given(data, key, default):
     return default if value is None else value
 
 
+def _order_discount(data):
+    """The merchant's order discount: given now (direct access only; null clears it), else the
+    stored one, else none."""
+    if "order_discount" in data:
+        return money(_given(data, "order_discount", "0"), "order_discount")
+    return data.get("_order_discount") or "0.00"
+
+
 def normalize_order(data, lookup, previous=None):
     """Full order fields from merged input. ``previous`` is the stored order on PATCH."""
     previous = previous or {}
@@ -123,24 +150,25 @@ def normalize_order(data, lookup, previous=None):
         if customer is None or customer["deleted"]:
             raise invalid(f"customer_id {customer_id!r} is not an existing customer")
     out["customer_id"] = customer_id
-    out["status"] = check_enum(_given(data, "status", "pending"), "status", STATUSES)
-    out["payment_status"] = check_enum(_given(data, "payment_status", "unpaid"), "payment_status", PAYMENT_STATUSES)
+    # absent means the default; null is no value these fields can have (422)
+    out["status"] = check_enum(data.get("status", "pending"), "status", STATUSES)
+    out["payment_status"] = check_enum(data.get("payment_status", "unpaid"), "payment_status", PAYMENT_STATUSES)
     currency = _given(data, "currency", (customer or {}).get("currency"))
     if currency is None:
         raise invalid("currency is required (or set on the customer)")
     out["currency"] = check_code(currency, "currency", 3, "ISO 4217")
     today = datetime.now(timezone.utc).date().isoformat()
-    out["order_date"] = check_date(_given(data, "order_date", today), "order_date", nullable=False)
+    out["order_date"] = check_date(data.get("order_date", today), "order_date", nullable=False)
     out["due_date"] = check_date(data.get("due_date"), "due_date")
     if out["due_date"] and out["due_date"] < out["order_date"]:
         raise invalid("due_date must not be before order_date")
     out["po_number"] = check_str(data.get("po_number"), "po_number", max_len=200)
     out["note"] = check_str(data.get("note"), "note", max_len=5000)
-    given = data.get("lines") if data.get("lines") is not None else []
+    given = data.get("lines", [])
     lines, seq = _lines(given, previous.get("lines") or [], lookup, previous.get("_line_seq", 0))
     out["lines"] = lines
-    out["order_discount"] = money(_given(data, "order_discount", "0"), "order_discount")
-    out.update(compute_totals(lines, out["order_discount"]))
-    out["amount_paid"] = money(_given(data, "amount_paid", "0"), "amount_paid")
+    out["_order_discount"] = _order_discount(data)
+    out.update(compute_totals(lines, out["_order_discount"]))
+    out["amount_paid"] = money(data.get("amount_paid", "0"), "amount_paid")
     out["_line_seq"] = seq
     return out

@@ -37,7 +37,7 @@ def _check_if_match(record, if_match):
     if text.startswith("W/"):
         text = text[2:]
     text = text.strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise bad_request(f"If-Match must be a record version such as 3, got {if_match!r}")
     if int(text) != record["version"]:
         raise ApiError(412, "precondition_failed",
@@ -144,13 +144,15 @@ class WebshopSandbox:
                                    "duplicate_number")
 
     def create(self, resource, data):
-        """Create a record. Direct callers may pass an ``id`` to seed a fixed one."""
+        """Create a record as the merchant would in the shop's own admin: the API's rules, plus
+        the merchant-only fields (an order's ``order_discount``). Direct callers may pass an
+        ``id`` to seed a fixed one."""
         data = dict(data)
-        return self._create(resource, data, data.pop("id", None))
+        return self._create(resource, data, data.pop("id", None), merchant=True)
 
-    def _create(self, resource, data, record_id=None):
+    def _create(self, resource, data, record_id=None, merchant=False):
         check_resource(resource)
-        check_shape(resource, data)
+        check_shape(resource, data, merchant)
         with self.store.lock:
             if record_id is not None and self.store.get(resource, record_id):
                 raise conflict(f"{resource} {record_id!r} already exists", "duplicate_id")
@@ -163,9 +165,13 @@ class WebshopSandbox:
         return public(record)
 
     def update(self, resource, record_id, data, if_match=None):
+        """Change a record as the merchant would (PATCH's rules, plus the merchant-only fields)."""
+        return self._update(resource, record_id, data, if_match, merchant=True)
+
+    def _update(self, resource, record_id, data, if_match=None, merchant=False):
         """PATCH: given fields replace, nested objects merge, order lines merge by line id."""
         check_resource(resource)
-        check_shape(resource, data)
+        check_shape(resource, data, merchant)
         with self.store.lock:
             current = self._current(resource, record_id, if_match)
             if current["deleted"]:
@@ -210,7 +216,11 @@ class WebshopSandbox:
         with self.store.lock:
             return [public(r) for r in self.store.all(resource)]
 
-    # -- API helpers ---------------------------------------------------------------------------
+    # -- API helpers (the contract's fields only) ----------------------------------------------
+    def api_update(self, resource, record_id, body, if_match=None):
+        """PATCH /{resource}/{id}."""
+        return self._update(resource, record_id, body, if_match)
+
     def api_create(self, resource, body, key=None):
         """POST: (status, body, replayed); honours an Idempotency-Key."""
         if key is None:
@@ -233,7 +243,7 @@ class WebshopSandbox:
         if limit is None:
             limit = DEFAULT_LIMIT
         else:
-            if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIMIT:
                 raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
             limit = int(limit)
         watermark = format_ts(parse_ts(updated_after, "updated_after")) if updated_after is not None else None

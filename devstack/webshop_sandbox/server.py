@@ -3,17 +3,26 @@
 import hmac
 import json
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import ApiError, bad_request
 
 MAX_BODY = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+FEED_PARAMETERS = ("updated_after", "limit", "cursor")
 
 
 def _first(query, name):
     values = query.get(name)
     return values[0] if values else None
+
+
+def _check_query(query, allowed):
+    """400 for a query parameter the operation does not have: a misspelt ``updated_after``
+    would otherwise answer the whole feed."""
+    for name in parse_qs(query, keep_blank_values=True):
+        if name not in allowed:
+            raise bad_request(f"{name} is not a query parameter of this operation", code="unknown_parameter")
 
 
 def make_handler(sandbox):
@@ -42,6 +51,13 @@ def make_handler(sandbox):
         def do_PUT(self):
             self._handle("PUT")
 
+        def __getattr__(self, name):
+            """Any other method (HEAD, OPTIONS, TRACE, QUERY, ...): 405 with Allow, in contract
+            form, rather than http.server's bare 501."""
+            if name.startswith("do_"):
+                return lambda: self._handle(name[3:])
+            raise AttributeError(name)
+
         # -- plumbing ---------------------------------------------------------------------
         def _send(self, status, body, headers=None):
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -51,13 +67,18 @@ def make_handler(sandbox):
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         def _read_body(self):
             if self.headers.get("Transfer-Encoding"):
                 self.close_connection = True
                 raise bad_request("send the body with a Content-Length")
-            length = int(self.headers.get("Content-Length") or 0)
+            length_header = (self.headers.get("Content-Length") or "0").strip()
+            if not length_header.isascii() or not length_header.isdigit():
+                self.close_connection = True
+                raise bad_request(f"Content-Length must be a byte count, got {length_header!r}")
+            length = int(length_header)
             if length > MAX_BODY:
                 self.close_connection = True
                 raise bad_request(f"the body is larger than {MAX_BODY} bytes", code="body_too_large")
@@ -73,11 +94,16 @@ def make_handler(sandbox):
             if not raw:
                 raise bad_request("the request body is empty")
             try:
-                return json.loads(raw.decode("utf-8"))
+                body = json.loads(raw.decode("utf-8"))
+                # a lone surrogate (\ud800) is valid JSON syntax but no Unicode text
+                json.dumps(body, ensure_ascii=False).encode("utf-8")
             except UnicodeDecodeError:
                 raise bad_request("the body is not UTF-8") from None
-            except ValueError as error:
+            except UnicodeEncodeError:
+                raise bad_request("the body holds a string that is not Unicode text", code="malformed_json") from None
+            except (ValueError, RecursionError) as error:
                 raise bad_request(f"the body is not valid JSON: {error}", code="malformed_json") from None
+            return body
 
         def _authorized(self):
             scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
@@ -109,10 +135,12 @@ def make_handler(sandbox):
             self._send(status, body, headers)
 
         def _route(self, method, url, raw):
-            parts = url.path[len(base) + 1:].rstrip("/").split("/")
+            parts = [unquote(part) for part in url.path[len(base) + 1:].rstrip("/").split("/")]
             if len(parts) == 1 and parts[0]:
+                _check_query(url.query, FEED_PARAMETERS if method == "GET" else ())
                 return self._collection(method, parts[0], url, raw)
             if len(parts) == 2 and all(parts):
+                _check_query(url.query, ())
                 return self._item(method, parts[0], parts[1], raw)
             raise ApiError(404, "not_found", "no such path")
 
@@ -142,7 +170,7 @@ def make_handler(sandbox):
                 if record is None:
                     raise ApiError(404, "not_found", f"{resource} {record_id!r} does not exist")
             elif method == "PATCH":
-                record = sandbox.update(resource, record_id, self._json_body(raw), if_match)
+                record = sandbox.api_update(resource, record_id, self._json_body(raw), if_match)
             elif method == "DELETE":
                 record = sandbox.delete(resource, record_id, if_match)
             else:

@@ -7,9 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from .errors import bad_request, invalid
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so string order == time order
-_DECIMAL_RE = re.compile(r"^-?\d+(\.\d+)?$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only and nothing after the value (``$`` would let a trailing newline through)
+_DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 12
 
@@ -25,8 +26,8 @@ def parse_ts(text, name="timestamp"):
     Fractions finer than microseconds are truncated, which keeps a strict ``>`` exact
     against stored microsecond timestamps.
     """
-    match = re.match(
-        r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+\- ]\d{2}:\d{2})$",
+    match = re.fullmatch(
+        r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+\- ][0-9]{2}:[0-9]{2})",
         text or "",
     )
     if not match:
@@ -47,7 +48,7 @@ def check_date(value, field, nullable=True):
         if nullable:
             return None
         raise invalid(f"{field} is required")
-    if not isinstance(value, str) or not _DATE_RE.match(value):
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
         raise invalid(f"{field} must be a date 'YYYY-MM-DD'")
     try:
         date.fromisoformat(value)
@@ -60,7 +61,7 @@ def parse_decimal(value, field, *, max_places=None, allow_negative=False):
     """A decimal *string* -> Decimal; 422 for numbers, floats, junk, sign, scale, size."""
     if isinstance(value, bool) or not isinstance(value, str):
         raise invalid(f"{field} must be a decimal string such as \"19.90\", not {type(value).__name__}")
-    if not _DECIMAL_RE.match(value):
+    if not _DECIMAL_RE.fullmatch(value):
         raise invalid(f"{field} must be a plain decimal string such as \"19.90\", got {value!r}")
     number = Decimal(value)
     if number < 0 and not allow_negative:
@@ -105,7 +106,7 @@ def check_str(value, field, *, required=False, max_len=1000):
 
 def check_email(value, field="email"):
     check_str(value, field, max_len=254)
-    if value is not None and not _EMAIL_RE.match(value):
+    if value is not None and not _EMAIL_RE.fullmatch(value):
         raise invalid(f"{field} does not look like an email address: {value!r}")
     return value
 

@@ -2,9 +2,11 @@
 
 import hashlib
 import hmac
+import http.client
 import json
 import threading
 import time
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -266,7 +268,7 @@ def test_given_direct_create_with_bad_input_when_called_then_api_error_raised(sa
 def test_given_lines_with_discounts_and_tax_when_order_created_then_totals_exact(sandbox, api):
     customer, mug, tee = seed_order_deps(sandbox)
     response = call(api, "POST", "/orders", json={
-        "customer_id": customer["id"], "order_discount": "5.00", "po_number": "PO-7",
+        "customer_id": customer["id"], "po_number": "PO-7",
         "lines": [
             {"product_id": mug["id"], "quantity": "3", "discount": "1.00", "tax_rate": "0.13"},
             {"product_id": tee["id"], "quantity": "1.5", "unit_price": "19.99", "tax_rate": "0.05"},
@@ -276,13 +278,94 @@ def test_given_lines_with_discounts_and_tax_when_order_created_then_totals_exact
     order = response.json()
     # mug: 37.50 - 1.00 = 36.50, tax 4.745 -> 4.75 ; tee: 29.985 -> 29.99, tax 1.4995 -> 1.50 ; 1.98 no tax
     assert order["subtotal"] == "69.47"
-    assert order["discount_total"] == "6.00"
+    assert order["discount_total"] == "1.00"
     assert order["tax_total"] == "6.25"
-    assert order["total"] == "69.72"
+    assert order["total"] == "74.72"
     assert order["currency"] == "CAD" and order["number"] == "1001" and order["id"] == "o_3001"
     assert order["status"] == "pending" and order["payment_status"] == "unpaid" and order["amount_paid"] == "0.00"
     assert [line["id"] for line in order["lines"]] == ["l_1", "l_2", "l_3"]
     assert order["lines"][0]["sku"] == "MUG" and order["lines"][0]["unit_price"] == "12.50"
+
+
+# -- the merchant's order discount: shop state, never a contract field ----------------------
+
+def discounted_order(sandbox):
+    """An order the merchant gave a 5.00 coupon in the shop's own admin (direct access)."""
+    customer, mug, _ = seed_order_deps(sandbox)
+    return sandbox.create("orders", {"customer_id": customer["id"], "order_discount": "5.00", "lines": [
+        {"product_id": mug["id"], "quantity": "2", "discount": "1.00", "tax_rate": "0.13"}]})
+
+
+def test_given_a_merchant_coupon_when_the_order_is_read_then_it_shows_only_in_discount_total_and_total(
+        sandbox, api):
+    order = discounted_order(sandbox)
+    # 25.00 gross, 1.00 line discount, tax 24.00 x 0.13 = 3.12, coupon 5.00 after tax
+    fetched = call(api, "GET", f"/orders/{order['id']}").json()
+    listed = call(api, "GET", "/orders").json()["data"]
+    for record in (order, fetched, listed[0]):
+        assert (record["subtotal"], record["discount_total"], record["tax_total"], record["total"]) == (
+            "25.00", "6.00", "3.12", "22.12")
+        assert "order_discount" not in record and not any(key.startswith("_") for key in record)
+    spent = Decimal(fetched["discount_total"]) - sum(Decimal(line["discount"]) for line in fetched["lines"])
+    assert spent == Decimal("5.00")
+
+
+def test_given_a_merchant_coupon_when_a_client_patches_the_lines_then_the_coupon_stays_in_the_totals(sandbox, api):
+    order = discounted_order(sandbox)
+    mug = order["lines"][0]["product_id"]
+    patched = call(api, "PATCH", f"/orders/{order['id']}", json={"lines": [
+        {"product_id": mug, "quantity": "4", "unit_price": "12.50", "discount": "0.00", "tax_rate": None}]})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["discount_total"], patched.json()["total"]) == ("5.00", "45.00")
+    sandbox.update("orders", order["id"], {"order_discount": None})  # the merchant removes the coupon
+    assert (sandbox.get("orders", order["id"])["discount_total"], sandbox.get("orders", order["id"])["total"]) == (
+        "0.00", "50.00")
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_given_order_discount_in_an_api_write_when_sent_then_400_unknown_field_and_nothing_changes(
+        sandbox, api, method):
+    order = discounted_order(sandbox)
+    before, queued = sandbox.all("orders"), len(sandbox.outbox)
+    if method == "POST":
+        response = call(api, "POST", "/orders", json={
+            "customer_id": order["customer_id"], "order_discount": "2.00",
+            "lines": [{"product_id": order["lines"][0]["product_id"], "quantity": "1"}]})
+    else:
+        response = call(api, "PATCH", f"/orders/{order['id']}", json={"order_discount": "0.00", "note": "x"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "unknown_field" and "order_discount" in error["message"]
+    assert sandbox.all("orders") == before and len(sandbox.outbox) == queued
+    assert sandbox.get("orders", order["id"])["total"] == "22.12"
+
+
+UNKNOWN_FIELDS = [
+    ("POST", "/customers", {"email": "a@b.co", "favourite_colour": "red"}, "favourite_colour"),
+    ("POST", "/customers", {"email": "a@b.co", "billing_address": {"street": "x"}}, "billing_address.street"),
+    ("POST", "/customers", {"email": "a@b.co", "shipping": {"address": {"county": "x"}}}, "shipping.address.county"),
+    ("POST", "/products", {"name": "A", "price": "1.00", "stock": "3"}, "stock"),
+    ("POST", "/orders", {"currency": "CAD", "shipping_total": "1.00"}, "shipping_total"),
+    ("POST", "/orders", {"currency": "CAD", "lines": [{"product_id": "p_2001", "quantity": "1", "vat": "x"}]},
+     "lines[0].vat"),
+    ("PATCH", "/customers/{customer}", {"loyalty_points": 3}, "loyalty_points"),
+    ("PATCH", "/products/{product}", {"_line_seq": 7}, "_line_seq"),
+    ("PATCH", "/orders/{order}", {"_order_discount": "1.00"}, "_order_discount"),
+    ("PATCH", "/orders/{order}", {"lines": [{"id": "l_1", "coupon": "X"}]}, "lines[0].coupon"),
+]
+
+
+@pytest.mark.parametrize("method,path,body,field", UNKNOWN_FIELDS)
+def test_given_any_field_the_contract_lacks_when_written_through_the_api_then_400_unknown_field_and_nothing_changes(
+        sandbox, api, method, path, body, field):
+    order = discounted_order(sandbox)
+    ids = {"customer": order["customer_id"], "product": order["lines"][0]["product_id"], "order": order["id"]}
+    before = {resource: sandbox.all(resource) for resource in RESOURCES}
+    queued = len(sandbox.outbox)
+    response = call(api, method, path.format(**ids), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "unknown_field" and field in response.json()["error"]["message"]
+    assert {resource: sandbox.all(resource) for resource in RESOURCES} == before and len(sandbox.outbox) == queued
 
 
 def test_given_order_when_lines_patched_by_id_then_kept_lines_merge_and_totals_recompute(sandbox, api):
@@ -460,3 +543,59 @@ def test_given_openapi_document_when_loaded_then_every_served_path_method_and_fi
     assert set(sandbox.outbox[0]) == set(schemas["WebhookEvent"]["required"])
     assert "Webshop-Signature" in json.dumps(spec)
     assert {"code", "message"} == set(schemas["Error"]["properties"]["error"]["properties"])
+
+
+# -- strictness the fuzzing asks for (tests/contract/test_sandbox_fuzz.py) ----------------------
+
+def raw_request(sandbox, method, path, body=b"", headers=None):
+    """One request over a plain socket (so nothing fixes up the headers); (status, JSON body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
+    try:
+        connection.putrequest(method, "/api/v1" + path, skip_accept_encoding=True)
+        for name, value in {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json",
+                            "Content-Length": str(len(body)), **(headers or {})}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else None
+    finally:
+        connection.close()
+
+
+HOSTILE = [
+    ("GET", "/customers?limit=%C2%B2", b"", {}, 400),                   # a superscript two is no limit
+    ("PATCH", "/customers/c_1001", b'{"notes": "x"}', {"If-Match": "\u00b2"}, 400),
+    ("POST", "/customers", b'{"email": "a@b.co"}', {"Content-Length": "ten"}, 400),
+    ("POST", "/customers", b'{"email": "a@b.co", "notes": "\\ud800"}', {}, 400),  # a lone surrogate
+    ("POST", "/products", '{"name": "A", "price": "\u0661\u0662.50"}'.encode(), {}, 422),  # Arabic-Indic digits
+    ("POST", "/products", b'{"name": "A", "price": "12.50\\n"}', {}, 422),
+    ("POST", "/orders", b'{"currency": "CAD", "order_date": "2026-11-20\\n"}', {}, 422),
+    ("POST", "/orders", b'{"currency": "CAD", "lines": [{"id": {}, "product_id": "p_2001", "quantity": "1"}]}',
+     {}, 422),
+    ("POST", "/orders", b'{"currency": "CAD", "lines": [{"product_id": "p_2001", "quantity": "999999",'
+                        b' "unit_price": "9999999999.00"}]}', {}, 422),  # totals past 12 integer digits
+    ("POST", "/orders", b'{"currency": "CAD", "status": null}', {}, 422),
+    ("POST", "/orders", b'{"currency": "CAD", "amount_paid": null}', {}, 422),
+    ("POST", "/orders", b'{"currency": "CAD", "lines": null}', {}, 422),
+    ("GET", "/customers?update_after=2026-01-01T00:00:00Z", b"", {}, 400),  # misspelt: not the whole feed
+    ("GET", "/customers/c_1001?expand=orders", b"", {}, 400),
+    ("TRACE", "/customers", b"", {}, 405),
+    ("QUERY", "/customers/c_1001", b"", {}, 405),
+]
+
+
+@pytest.mark.parametrize("method,path,body,headers,status", HOSTILE)
+def test_given_malformed_or_unknown_input_when_sent_then_a_4xx_in_contract_form_and_nothing_is_written(
+        sandbox, method, path, body, headers, status):
+    seed_order_deps(sandbox)
+    before = {resource: sandbox.all(resource) for resource in RESOURCES}
+    answered, payload = raw_request(sandbox, method, path, body, headers)
+    assert answered == status, payload
+    assert set(payload) == {"error"} and set(payload["error"]) == {"code", "message"}
+    assert {resource: sandbox.all(resource) for resource in RESOURCES} == before
+
+
+def test_given_a_percent_encoded_id_when_fetched_then_the_record_is_found(sandbox, api):
+    customer = sandbox.create("customers", {"id": "c/1 a", "email": "a@b.co"})
+    assert call(api, "GET", "/customers/c%2F1%20a").json() == customer
