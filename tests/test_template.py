@@ -669,6 +669,7 @@ def test_given_the_built_layer_when_listed_then_it_ships_the_lock_and_shopwave_a
         shipped[canonicalize_name(name)] = version
     assert shipped == read_lock()
     assert not any((built_layer / name).exists() for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py"))
+    assert not (built_layer / "bin").exists()  # console scripts name the build machine's interpreter
     ours = {p.relative_to(LAYER_DIR / "shopwave") for p in (LAYER_DIR / "shopwave").rglob("*.py")}
     assert {p.relative_to(built_layer / "shopwave") for p in (built_layer / "shopwave").rglob("*.py")} == ours
 
