@@ -146,9 +146,49 @@ def _merged_properties(template: dict, props: dict) -> dict:
     return merged
 
 
+def _referenced_names(node: Any) -> set[str]:
+    """Logical ids a value refers to: Ref, Fn::GetAtt, and ${Name} / ${Name.Attr} inside Fn::Sub."""
+    if isinstance(node, list):
+        return set().union(*map(_referenced_names, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found: set[str] = set()
+    for key, value in node.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+        elif key == "Fn::Sub":
+            text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)} - set(variables)
+            found |= _referenced_names(variables)
+        else:
+            found |= _referenced_names(value)
+    return found
+
+
+def api_definition_routes(template: dict) -> dict[str, list[tuple[str, str]]]:
+    """Routes declared in an API's DefinitionBody (OpenAPI), by the function their Lambda proxy
+    integration invokes: {logical id: [("POST", "/webhooks/customers")]}."""
+    function_ids = set(resources_of_type(template, "AWS::Serverless::Function"))
+    routes: dict[str, list[tuple[str, str]]] = {}
+    for api in resources_of_type(template, "AWS::Serverless::Api").values():
+        body = api.get("Properties", {}).get("DefinitionBody") or {}
+        for path, operations in (body.get("paths") or {}).items():
+            for method, operation in (operations or {}).items():
+                integration = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+                if not integration or integration.get("type") != "aws_proxy":
+                    continue
+                verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                for logical_id in sorted(_referenced_names(integration.get("uri")) & function_ids):
+                    routes.setdefault(logical_id, []).append((verb, path))
+    return routes
+
+
 def functions(template: dict, parameter_overrides: dict[str, Any] | None = None,
               table_prefix: str = DEFAULT_TABLE_PREFIX, base_dir: str | Path = ROOT) -> list[FunctionSpec]:
-    """Every AWS::Serverless::Function with routes, schedules and a resolved environment.
+    """Every AWS::Serverless::Function with routes (its `Api` events and the API DefinitionBody
+    paths that invoke it), schedules and a resolved environment.
 
     !Ref to a parameter gives its default (or override); !Ref to a table gives the local table
     name `table_prefix + logical id`, the same name create_tables uses.
@@ -156,6 +196,7 @@ def functions(template: dict, parameter_overrides: dict[str, Any] | None = None,
     names = {**LOCAL_PSEUDO_PARAMETERS, **parameter_values(template, parameter_overrides)}
     names.update({logical_id: table_prefix + logical_id
                   for logical_id in resources_of_type(template, "AWS::DynamoDB::Table")})
+    definition_routes = api_definition_routes(template)
     specs = []
     for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
         props = _merged_properties(template, resource.get("Properties", {}))
@@ -166,6 +207,7 @@ def functions(template: dict, parameter_overrides: dict[str, Any] | None = None,
             env={key: resolve(value, names) for key, value in props["Environment"]["Variables"].items()},
             timeout=int(props.get("Timeout", 3)),
             memory_size=int(props.get("MemorySize", 128)),
+            routes=list(definition_routes.get(logical_id, [])),
         )
         for event_name, event in props.get("Events", {}).items():
             event_props = event.get("Properties", {})

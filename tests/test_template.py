@@ -1,12 +1,18 @@
 """template.yaml: lints clean, transforms offline, and says what the rest of the project expects."""
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import hmac
 import json
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import boto3
 import pytest
@@ -15,7 +21,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from devstack.gateway import sign
-from devstack.template import ROOT, functions, load_template
+from devstack.template import ROOT, api_definition_routes, functions, load_template
 
 TEMPLATE = ROOT / "template.yaml"
 # One function per flow: (code folder, schedule parameter, webhook route or None).
@@ -130,7 +136,7 @@ def test_given_template_when_transformed_then_code_locations_and_layer_are_as_ag
     assert "build-SyncLayer:" in (ROOT / "layers/shopwave/Makefile").read_text()
     [built] = of_type(transformed, "AWS::Lambda::LayerVersion").values()
     assert built["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert (ROOT / "layers/shopwave/requirements.txt").is_file()
+    assert (ROOT / "layers/shopwave/requirements.lock").is_file()
 
 
 def test_given_template_when_transformed_then_each_function_has_a_schedule_rule(template, transformed):
@@ -240,7 +246,6 @@ def test_given_samconfig_when_parsed_then_default_profile_deploys_shopwave():
     assert deploy["stack_name"] == "shopwave" and deploy["resolve_s3"] is True
     assert deploy["capabilities"] == "CAPABILITY_IAM" and deploy["region"] == "us-east-1"
     assert deploy["confirm_changeset"] is True
-    assert "WaveBusinessId=" in deploy["parameter_overrides"] and "WebshopApiUrl=" in deploy["parameter_overrides"]
     assert config["default"]["build"]["parameters"] == {"cached": True, "parallel": True}
     assert config["default"]["validate"]["parameters"]["lint"] is True
 
@@ -314,7 +319,406 @@ def test_given_template_when_read_then_parked_records_and_failed_invocations_rai
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
-def test_given_template_when_read_then_sweep_only_functions_never_run_twice_at_once(template):
+
+
+# =============================================================================== issue 13
+# Deploy traps of a fresh AWS account, each with the check that would have caught it.
+PSEUDO_PARAMETERS = {"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::URLSuffix"}
+NO_VALUE = object()
+
+
+def evaluate(node, conditions: dict[str, bool]):
+    """A property value with Fn::If resolved for the given condition values; NO_VALUE for AWS::NoValue."""
+    if isinstance(node, dict) and set(node) == {"Fn::If"}:
+        condition, if_true, if_false = node["Fn::If"]
+        return evaluate(if_true if conditions[condition] else if_false, conditions)
+    if node == {"Ref": "AWS::NoValue"}:
+        return NO_VALUE
+    return node
+
+
+def sub_text(node) -> str:
+    """An Fn::Sub's template string with its own variables put in (intrinsics as ${Name})."""
+    value = node["Fn::Sub"]
+    text, variables = (value, {}) if isinstance(value, str) else value
+    for name, replacement in variables.items():
+        if not isinstance(replacement, str):
+            replacement = "${%s}" % next(iter(referenced_names(replacement)))
+        text = text.replace("${%s}" % name, replacement)
+    return text
+
+
+# ---------------------------------------------------------------- 1. alarms reach their topic
+def test_given_alarm_topic_when_read_then_cloudwatch_may_publish_to_it(template):
+    resources = template["Resources"]
+    key = resources["AlarmTopic"]["Properties"].get("KmsMasterKeyId")
+    if key is None:
+        return  # not encrypted with a KMS key (the template says why): CloudWatch can publish
+    # Otherwise only a customer-managed key of this template whose policy lets CloudWatch use it:
+    # an AWS-managed key such as alias/aws/sns never does, and its alarms are never delivered.
+    assert isinstance(key, dict), f"CloudWatch cannot use {key!r}"
+    [key_id] = referenced_names(key) - PSEUDO_PARAMETERS
+    statements = resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    for_cloudwatch = [s for s in statements
+                      if s["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in json.dumps(s.get("Principal"))]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= {a for s in for_cloudwatch for a in actions(s)}
+
+
+# ---------------------------------------------------------------- 2. one stage, scoped permissions
+def test_given_template_when_transformed_then_the_live_stage_is_the_only_stage(transformed):
+    stages = of_type(transformed, "AWS::ApiGateway::Stage").values()
+    assert [stage["Properties"]["StageName"] for stage in stages] == ["live"]
+    for deployment in of_type(transformed, "AWS::ApiGateway::Deployment").values():
+        # A Deployment's StageName creates that stage too (SAM's implicit "Stage").
+        assert "StageName" not in deployment["Properties"]
+
+
+def test_given_webhook_functions_when_transformed_then_api_gateway_may_invoke_them_on_the_live_stage_only(transformed):
+    [stage_id] = of_type(transformed, "AWS::ApiGateway::Stage")
+    granted: dict[str, list[tuple[str, str]]] = {}
+    for permission in of_type(transformed, "AWS::Lambda::Permission").values():
+        props = permission["Properties"]
+        if props["Principal"] != "apigateway.amazonaws.com":
+            continue
+        [function] = referenced_names(props["FunctionName"])
+        arn = sub_text(props["SourceArn"])
+        for pseudo, value in (("AWS::Partition", "aws"), ("AWS::Region", "us-east-1"), ("AWS::AccountId", "1")):
+            arn = arn.replace("${%s}" % pseudo, value)
+        api, stage, method, path = re.fullmatch(r"arn:aws:execute-api:us-east-1:1:([^/]+)/([^/]+)/([^/]+)(/.*)", arn).groups()
+        assert (api, stage) in {("${WebhookApi}", "${%s}" % stage_id), ("${WebhookApi}", "live")}, arn
+        assert "*" not in arn, arn
+        granted.setdefault(function, []).append((method, path))
+    assert granted == {fn: [("POST", FLOW_FUNCTIONS[fn][2])] for fn in WEBHOOK_FUNCTIONS}
+
+
+def test_given_api_definition_routes_when_devstack_reads_them_then_each_reaches_the_function_it_invokes():
+    uri = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${%s.Arn}/invocations"
+    toy = {"Resources": {
+        "Api": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionBody": {"openapi": "3.0.1", "paths": {
+            "/hooks/a": {"post": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": {"Fn::Sub": uri % "A"}}}},
+            "/items/{id}": {"x-amazon-apigateway-any-method": {
+                "x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": {"Fn::Sub": uri % "B"}}}},
+            "/mock": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}}}}},
+        "A": {"Type": "AWS::Serverless::Function", "Properties": {}},
+        "B": {"Type": "AWS::Serverless::Function", "Properties": {}}}}
+    assert api_definition_routes(toy) == {"A": [("POST", "/hooks/a")], "B": [("ANY", "/items/{id}")]}
+
+
+# ---------------------------------------------------------------- 3. reserved concurrency optional
+def test_given_reserve_concurrency_when_off_or_on_then_functions_reserve_nothing_or_their_share(template):
+    param = template["Parameters"]["ReserveConcurrency"]
+    assert param["Default"] == "false" and set(param["AllowedValues"]) == {"true", "false"}
+    assert "lease" in param["Description"]  # why off is safe: sweeps of a flow never overlap anyway
+    assert template["Conditions"]["ReservesConcurrency"] == {"Fn::Equals": [{"Ref": "ReserveConcurrency"}, "true"]}
+    for on in (False, True):
+        for function in FUNCTIONS:
+            props = template["Resources"][function]["Properties"]
+            reserved = evaluate(props.get("ReservedConcurrentExecutions", {"Ref": "AWS::NoValue"}),
+                                {"ReservesConcurrency": on})
+            if not on:
+                assert reserved is NO_VALUE, function
+            else:
+                assert reserved == ({"Ref": "WebhookConcurrency"} if function in WEBHOOK_FUNCTIONS else 1), function
+
+
+# ---------------------------------------------------------------- 6. throttling sized with concurrency
+PLANNED_DELIVERY_SECONDS = 2  # what one webhook delivery is planned to take (WebhookApi's comment)
+
+
+def test_given_webhook_concurrency_when_api_throttling_derived_then_api_gateway_answers_429_before_lambda_throttles(template):
+    param = template["Parameters"]["WebhookConcurrency"]
+    [setting] = template["Resources"]["WebhookApi"]["Properties"]["MethodSettings"]
+    assert (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")  # per method: a bucket per route
+    for key, column in (("ThrottlingBurstLimit", "Burst"), ("ThrottlingRateLimit", "Rate")):
+        assert setting[key] == {"Fn::FindInMap": ["WebhookThrottle", {"Ref": "WebhookConcurrency"}, column]}
+    table = template["Mappings"]["WebhookThrottle"]
+    allowed = range(int(param["MinValue"]), int(param["MaxValue"]) + 1)
+    assert set(table) == {str(c) for c in allowed} and int(param["Default"]) in allowed
+    for concurrency in allowed:
+        slots = concurrency - 1  # one execution stays free for the route's own sweep
+        assert table[str(concurrency)]["Burst"] == slots
+        # Little's law: deliveries in flight = rate x duration, never more than the slots.
+        assert table[str(concurrency)]["Rate"] * PLANNED_DELIVERY_SECONDS == slots
+
+
+# ---------------------------------------------------------------- 7. failed sweeps notify every time
+def test_given_failed_sweep_alarm_when_read_then_it_counts_new_messages_not_the_undrained_depth(template):
+    alarm = template["Resources"]["FailedInvocationsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/SQS", "NumberOfMessagesSent", "Sum")
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["EvaluationPeriods"] == 1
+
+
+# ---------------------------------------------------------------- 8. logs with retention, access logs
+VALID_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                        2922, 3288, 3653}
+
+
+def test_given_functions_when_transformed_then_each_logs_to_its_own_group_with_retention(template, transformed):
+    param = template["Parameters"]["LogRetentionInDays"]
+    assert set(param["AllowedValues"]) <= VALID_RETENTION_DAYS and param["Default"] in param["AllowedValues"]
+    groups = of_type(transformed, "AWS::Logs::LogGroup")
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    used = []
+    for function, fn in of_type(transformed, "AWS::Lambda::Function").items():
+        [group] = referenced_names(fn["Properties"]["LoggingConfig"]["LogGroup"])
+        assert group in groups, function
+        used.append(group)
+    assert len(set(used)) == len(FUNCTIONS)
+
+
+def test_given_the_live_stage_when_transformed_then_it_writes_a_json_access_log_without_headers(transformed):
+    [stage] = of_type(transformed, "AWS::ApiGateway::Stage").values()
+    setting = stage["Properties"]["AccessLogSetting"]
+    [group] = referenced_names(setting["DestinationArn"]) - PSEUDO_PARAMETERS
+    assert transformed["Resources"][group]["Type"] == "AWS::Logs::LogGroup"
+    assert transformed["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    log_format = setting["Format"]
+    json.loads(re.sub(r"\$context\.[A-Za-z.]+", "x", log_format))  # one JSON object per request
+    fields = set(re.findall(r"\$context\.([A-Za-z.]+)", log_format))
+    assert {"identity.sourceIp", "requestId", "status", "resourcePath"} <= fields
+    assert not re.search(r"header|signature|\$input|\$method\.request", log_format, re.IGNORECASE)
+
+
+def test_given_api_gateway_logging_role_when_created_then_kept_and_the_api_waits_for_it(template):
+    param = template["Parameters"]["ApiGatewayCloudWatchRole"]
+    assert param["Default"] == "create" and set(param["AllowedValues"]) == {"create", "existing"}
+    resources = template["Resources"]
+    [(account_id, account)] = of_type(template, "AWS::ApiGateway::Account").items()
+    assert account["Condition"] == "CreatesApiGatewayCloudWatchRole"
+    [role_id] = referenced_names(account["Properties"]["CloudWatchRoleArn"])
+    role = resources[role_id]
+    assert role["Condition"] == "CreatesApiGatewayCloudWatchRole"
+    assert "AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(role["Properties"]["ManagedPolicyArns"])
+    for resource in (account, role):  # other APIs of the account may log through them
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    # The stage must not be created before the account setting; DependsOn cannot name a
+    # conditional resource, so the API depends on an unconditional handle that refers to it.
+    depends_on = resources["WebhookApi"]["DependsOn"]
+    handles = [depends_on] if isinstance(depends_on, str) else depends_on
+    assert any("Condition" not in resources[h] and account_id in referenced_names(resources[h].get("Metadata"))
+               for h in handles)
+
+
+# ---------------------------------------------------------------- 9. no deploy without real values
+REQUIRED_PARAMETERS = {"WaveBusinessId", "WebshopApiUrl"}
+A_BUSINESS_ID = "QnVzaW5lc3M6" + "MTIzNGFiY2QtMTIzNC00MTIzLTgxMjMtMTIzNDU2Nzg5MGFi"  # base64 "Business:<uuid>"
+
+
+def allowed(spec: dict, value: str) -> bool:
+    """CloudFormation's check of a String parameter (AllowedPattern must match the whole value)."""
+    if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
+        return False
+    return "AllowedPattern" not in spec or re.fullmatch(spec["AllowedPattern"], value) is not None
+
+
+def test_given_parameters_when_read_then_the_merchants_values_are_required_and_checked(template):
+    params = template["Parameters"]
+    assert {name for name, spec in params.items() if "Default" not in spec} == REQUIRED_PARAMETERS
+    business = params["WaveBusinessId"]
+    assert allowed(business, A_BUSINESS_ID)
+    for bad in ("REPLACE-WITH-WAVE-BUSINESS-ID", "", "biz", "QnVzaW5lc3M6", " " + A_BUSINESS_ID,
+                "Q3VzdG9tZXI6MTIzNGFiY2QtMTIzNC00MTIzLTgxMjMtMTIzNDU2Nzg5MGFi"):  # the last: a Customer id
+        assert not allowed(business, bad), bad
+    for name in ("WebshopApiUrl", "WaveApiUrl"):
+        assert allowed(params[name], "https://shop.example.org/api/v1") and allowed(params[name], "https://x.io")
+        for bad in ("", "http://shop.example.org/api/v1", "shop.example.org", "https://", "https://a b/c"):
+            assert not allowed(params[name], bad), (name, bad)
+    for name in SECRET_PARAMS:
+        assert allowed(params[name], "/prod/shop-1/wave_token.v2")
+        for bad in ("", "wave-token", "/", "/a b", "/a//b", "/a/"):
+            assert not allowed(params[name], bad), (name, bad)
+    for name, spec in params.items():
+        if "Default" in spec:
+            assert allowed(spec, str(spec["Default"])), name
+
+
+def test_given_samconfig_when_parsed_then_it_holds_no_placeholder_to_deploy_with(template):
+    deploy = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]["deploy"]["parameters"]
+    overrides = dict(item.split("=", 1) for item in shlex.split(deploy.get("parameter_overrides", "")))
+    assert not re.search(r"REPLACE|placeholder|example\.(com|org|net)|changeme", json.dumps(overrides), re.IGNORECASE)
+    for name, value in overrides.items():  # values saved by `sam deploy --guided` must be real ones
+        assert allowed(template["Parameters"][name], value), name
+
+
+def test_given_readme_deploy_section_when_read_then_it_names_what_a_first_deploy_asks_for(template):
+    section = (ROOT / "README.md").read_text().split("\n## Deploy", 1)[1].split("\n## ", 1)[0]
+    assert "sam deploy --guided" in section
+    for name in sorted(REQUIRED_PARAMETERS) + ["ApiGatewayCloudWatchRole", "ReserveConcurrency"]:
+        assert name in section, name
+
+
+# ---------------------------------------------------------------- 12. the layer and its permissions
+LAYER_DIR = ROOT / "layers/shopwave"
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
+DYNAMODB_ACTIONS = {  # what the layer really calls, and where
+    "dynamodb:GetItem": "StateItem.get (watermarks, parked records); Powertools idempotency's get_item",
+    "dynamodb:PutItem": "Model.save and TransactWrite puts (claims, links, watermarks, parked, conflicts)",
+    "dynamodb:UpdateItem": "Powertools idempotency's update_item",
+    "dynamodb:DeleteItem": "Model.delete and TransactWrite deletes (claims released, replaced link keys)",
+    "dynamodb:Query": "StateItem.query (parked records, conflicts)",
+    "dynamodb:BatchGetItem": "LinkItem.batch_get (a page's links)",
+}
+
+
+def test_given_the_layers_dynamodb_calls_when_roles_read_then_they_grant_those_actions_and_no_more(transformed):
+    source = "\n".join(path.read_text() for path in (LAYER_DIR / "shopwave").rglob("*.py"))
+    assert not re.search(r"batch_write|BatchWriteItem|condition_check|ConditionCheck|transact_get|TransactGet", source)
     for function in FUNCTIONS:
-        reserved = template["Resources"][function]["Properties"]["ReservedConcurrentExecutions"]
-        assert reserved == (1 if function not in WEBHOOK_FUNCTIONS else {"Ref": "WebhookConcurrency"})
+        granted = {a for s in role_statements(transformed, function) for a in actions(s) if a.startswith("dynamodb:")}
+        assert granted == set(DYNAMODB_ACTIONS), function
+
+
+def read_lock() -> dict[str, str]:
+    entries = {}
+    for line in (LAYER_DIR / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            match = re.fullmatch(r"([a-z0-9-]+)==(\S+) --hash=sha256:[0-9a-f]{64}", line)
+            assert match, f"not an exact pin with a hash: {line!r}"
+            entries[match[1]] = match[2]
+    return entries
+
+
+def makefile_recipe(target: str) -> list[str]:
+    lines = (LAYER_DIR / "Makefile").read_text().split(f"\n{target}:", 1)[1].splitlines()[1:]
+    recipe = []
+    for line in lines:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_given_the_layer_lock_when_read_then_every_runtime_dependency_is_pinned_exactly_with_a_hash():
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = read_lock()
+    assert not RUNTIME_PROVIDED & set(lock)
+    for requirement in map(Requirement, tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]):
+        name = canonicalize_name(requirement.name)
+        if name not in RUNTIME_PROVIDED:
+            assert name in lock and requirement.specifier.contains(lock[name], prereleases=True), requirement
+    makefile = (LAYER_DIR / "Makefile").read_text()
+    assert set(re.search(r"^RUNTIME_PROVIDED = (.*)$", makefile, re.MULTILINE)[1].split()) == RUNTIME_PROVIDED
+    install = " ".join(makefile_recipe("build-SyncLayer"))
+    assert "-r requirements.lock" in install and "--require-hashes" in install and "--no-deps" in install
+    assert not (LAYER_DIR / "requirements.txt").exists()  # one list of what the layer ships
+
+
+def test_given_the_layer_recipe_when_read_then_bytecode_is_cleaned_after_the_copy_and_compiled_by_python312_last():
+    recipe = makefile_recipe("build-SyncLayer")
+    copy_at = next(i for i, line in enumerate(recipe) if line.startswith("cp -R shopwave"))
+    clean_at = next(i for i, line in enumerate(recipe) if "__pycache__" in line and "rm -rf" in line)
+    compile_at = next(i for i, line in enumerate(recipe) if "-m compileall" in line)
+    assert copy_at < clean_at < compile_at == len(recipe) - 1
+    assert recipe[compile_at].startswith("$(PYTHON312) ") and "--invalidation-mode unchecked-hash" in recipe[compile_at]
+
+
+def python312() -> str | None:
+    candidates = [sys.executable, shutil.which("python3.12"),
+                  *map(str, sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"), reverse=True))]
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 12))"],
+                                        capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory) -> Path:
+    """`make build-SyncLayer` as sam build runs it: on a copy of the folder, stale bytecode included."""
+    interpreter = python312()
+    if interpreter is None:
+        pytest.skip("no Python 3.12 on this machine to compile the layer with")
+    source = tmp_path_factory.mktemp("layer-source") / "shopwave"
+    shutil.copytree(LAYER_DIR, source)
+    stale = source / "shopwave" / "__pycache__"
+    stale.mkdir(exist_ok=True)
+    for name in ("lambda_entry.cpython-311.pyc", "lambda_entry.cpython-312.pyc", "gone.cpython-312.pyc"):
+        (stale / name).write_bytes(b"a developer's bytecode")
+    (source / "shopwave" / "stray.pyc").write_bytes(b"a developer's bytecode")
+    artifacts = tmp_path_factory.mktemp("layer-artifacts")
+    done = subprocess.run(["make", "-s", "-C", str(source), "build-SyncLayer", f"ARTIFACTS_DIR={artifacts}",
+                           f"PYTHON={sys.executable}", f"PYTHON312={interpreter}"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return artifacts / "python"
+
+
+def test_given_the_built_layer_when_its_bytecode_is_read_then_it_is_python312_unchecked_hash_and_ours(built_layer):
+    magic = subprocess.run([python312(), "-c", "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                           capture_output=True, text=True, check=True).stdout
+    sources = {path.relative_to(built_layer) for path in built_layer.rglob("*.py")}
+    compiled = {path.relative_to(built_layer) for path in built_layer.rglob("*.pyc")}
+    expected = {source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc" for source in sources}
+    assert compiled == expected  # one per module, nothing from a developer's tree
+    for pyc in compiled:
+        header = (built_layer / pyc).read_bytes()[:16]
+        assert header[:4].hex() == magic, pyc
+        assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, never checked against the source
+
+
+def test_given_the_built_layer_when_listed_then_it_ships_the_lock_and_shopwave_and_nothing_the_runtime_has(built_layer):
+    from packaging.utils import canonicalize_name
+
+    shipped = {}
+    for info in built_layer.glob("*.dist-info"):
+        name, version = info.name[:-len(".dist-info")].rsplit("-", 1)
+        shipped[canonicalize_name(name)] = version
+    assert shipped == read_lock()
+    assert not any((built_layer / name).exists() for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py"))
+    assert not (built_layer / "bin").exists()  # console scripts name the build machine's interpreter
+    ours = {p.relative_to(LAYER_DIR / "shopwave") for p in (LAYER_DIR / "shopwave").rglob("*.py")}
+    assert {p.relative_to(built_layer / "shopwave") for p in (built_layer / "shopwave").rglob("*.py")} == ours
+
+
+# ---------------------------------------------------------------- the operator dashboard
+def emitted_metrics() -> set[str]:
+    """Metric names the layer emits: REPORT_METRICS' keys and every add_metric/single_metric name."""
+    names = set()
+    for path in (LAYER_DIR / "shopwave").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "REPORT_METRICS" for t in node.targets):
+                names |= {key.value for key in node.value.keys}
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
+                    "add_metric", "single_metric"):
+                names |= {kw.value.value for kw in node.keywords if kw.arg == "name" and isinstance(kw.value, ast.Constant)}
+    return names
+
+
+def test_given_the_dashboard_when_read_then_it_charts_what_the_layer_emits_for_every_flow(template):
+    from shopwave.flows import FLOWS
+
+    resources = template["Resources"]
+    text = resources["OperatorDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for reference in re.findall(r"\$\{([^}]+)\}", text):
+        assert reference in PSEUDO_PARAMETERS or reference.split(".")[0] in resources, reference
+    body = json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", text))
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    namespace, service = env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]
+    emitted = emitted_metrics()
+    charted: dict[str, set[str]] = {}
+    for widget in body["widgets"]:
+        metrics = widget["properties"].get("metrics", [])
+        ids = {m[-1]["id"] for m in metrics if isinstance(m[-1], dict) and "id" in m[-1]}
+        for metric in metrics:
+            options = metric[-1] if isinstance(metric[-1], dict) else {}
+            if "expression" in options:
+                assert set(re.findall(r"\b[a-z]\d+\b", options["expression"])) <= ids, options
+                continue
+            fields = metric[:-1] if options else metric
+            name, dimensions = fields[1], dict(zip(fields[2::2], fields[3::2]))
+            if fields[0] == namespace:
+                assert name in emitted, name
+                assert dimensions.get("service") == service and set(dimensions) <= {"flow", "service"}, metric
+                charted.setdefault(name, set()).add(dimensions.get("flow"))
+            elif fields[0] == "AWS/Lambda":
+                charted.setdefault(f"AWS/Lambda {name}", set()).add(dimensions["FunctionName"])
+    every_flow = set(FLOWS)
+    assert {folder for folder, _, _ in FLOW_FUNCTIONS.values()} == every_flow
+    for figure in ("RecordsCreated", "RecordsUpdated", "RecordsAdopted", "RecordsDeleted", "RecordsParked",
+                   "Conflicts", "WaveApiCalls"):
+        assert charted[figure] == every_flow, figure
+    assert charted["AWS/Lambda Duration"] == set(FUNCTIONS)
