@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any, Iterator
 
 from aws_lambda_powertools import Tracer
@@ -29,6 +30,8 @@ REPORT_METRICS = {
     "RecordsRead": "read", "RecordsCreated": "created", "RecordsUpdated": "updated", "RecordsAdopted": "adopted",
     "EchoesSkipped": "echoes", "Conflicts": "conflicts", "RecordsParked": "parked", "RecordsDeleted": "deleted",
 }
+# A sweep's lease lasts as long as its invocation can (Lambda's remaining time) plus this.
+LEASE_MARGIN_SECONDS = 5.0
 
 
 @tracer.capture_method(capture_response=False)
@@ -140,6 +143,14 @@ def _from_report(failures: list[str]) -> SystemUnavailable:
 
 
 # ------------------------------------------------------------------------------- sweeps
+def sweep_lease(context: Any) -> timedelta | None:
+    """How long this run holds its flow's sweep lease: Lambda's remaining time plus a margin, so a
+    sweep killed by a hard timeout blocks the next runs only until just after that timeout.
+    None without a Lambda context: the engine's configured lease (SWEEP_LEASE_SECONDS)."""
+    remaining = _remaining_seconds(context)
+    return None if remaining is None else timedelta(seconds=max(remaining, 0.0) + LEASE_MARGIN_SECONDS)
+
+
 def _remaining_seconds(context: Any) -> float | None:
     if not hasattr(context, "get_remaining_time_in_millis"):
         return None
@@ -149,10 +160,11 @@ def _remaining_seconds(context: Any) -> float | None:
 @tracer.capture_method(capture_response=False)
 def _sweep(flow, context) -> dict:
     time_left = (lambda: _remaining_seconds(context)) if hasattr(context, "get_remaining_time_in_millis") else None
+    lease = sweep_lease(context)
     try:
         rt = runtime.current()
         before = rt.calls()
-        report = rt.engine.sweep(flow, time_left=time_left)
+        report = rt.engine.sweep(flow, time_left=time_left, lease_for=lease)
     except Exception as exc:
         down = unavailable(exc)
         if down is None:

@@ -87,7 +87,8 @@ class Engine:
         return SyncContext(self.store, self.catalog, self.options)
 
     # entry points ------------------------------------------------------------------------
-    def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None) -> Report:
+    def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None,
+              lease_for: timedelta | None = None) -> Report:
         """Retry what is parked and due, then everything changed since each watermark.
 
         One sweep per flow at a time (a lease in DynamoDB, beside the function's reserved
@@ -96,7 +97,7 @@ class Engine:
         report, ctx = Report(flow.name), self._context()
         lease = f"sweep#{flow.name}"
         token = uuid.uuid4().hex
-        if not self.store.claim(lease, token, self.sweep_lease):
+        if not self.store.claim(lease, token, lease_for or self.sweep_lease):
             report.busy = True
             return report
         try:
