@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from . import runtime, webhook
 from .clients.wave import WaveTransportError
 from .clients.webshop import WebshopTransportError
-from .config import secret
+from .config import optional_secret, secret
 from .engine import Report
 from .flows import FLOWS
 from .lambda_entry import logger, metrics
@@ -209,12 +209,14 @@ def _webhook(flow, event: dict, context) -> dict:
 def _deliver(flow, event: dict, context) -> dict:
     resource = flow.entity.shop.resource
     try:
-        delivery = webhook.parse(event, secret("WEBHOOK_SECRET"), resource)
+        delivery = webhook.parse(event, _webhook_secrets(), resource)
     except webhook.Rejected as exc:
         logger.warning("webhook refused", extra={"status": exc.status, "reason": exc.reason})
         metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
         return _response(exc.status, {"error": exc.reason})
     logger.append_keys(delivery_id=delivery.id, record_id=delivery.record_id)
+    if delivery.signed_with_previous_secret:
+        logger.info("webhook signed with the previous secret: the webshop has not switched to the current one yet")
     from .idempotency import InProgress, once_per_delivery  # heavy: loaded only for webhooks
 
     try:
@@ -224,6 +226,15 @@ def _deliver(flow, event: dict, context) -> dict:
     except RecordNotFound as missing:
         # Not remembered as done: if the record appears later, the webshop's retry syncs it.
         return _response(404, {"error": str(missing)})
+
+
+def _webhook_secrets() -> Iterator[str]:
+    """The current secret, then the previous one if configured (read only if the current one
+    does not match: a delivery signed with the current secret never waits for it)."""
+    yield secret("WEBHOOK_SECRET")
+    previous = optional_secret("WEBHOOK_SECRET_PREVIOUS")
+    if previous:
+        yield previous
 
 
 class RecordNotFound(Exception):
