@@ -281,3 +281,19 @@ def test_given_a_bug_rather_than_an_outage_when_it_escapes_then_it_is_not_called
 
     denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetParameter")
     assert flow_runner.unavailable(denied) is None
+
+
+def test_given_a_bug_raised_while_handling_an_outage_when_it_escapes_then_it_is_not_called_an_outage():
+    from shopwave.clients.wave import WaveTransportError
+
+    try:
+        try:
+            raise WaveTransportError("Wave answered HTTP 503 after retries")
+        except WaveTransportError:
+            raise KeyError("a bug in the handling")
+    except KeyError as bug:
+        assert flow_runner.unavailable(bug) is None
+    try:
+        raise RuntimeError("wrapped on purpose") from WaveTransportError("Wave unreachable: ConnectTimeout")
+    except RuntimeError as wrapped:
+        assert isinstance(flow_runner.unavailable(wrapped), flow_runner.WaveUnavailable)

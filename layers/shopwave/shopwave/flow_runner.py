@@ -104,8 +104,9 @@ def unavailable(exc: BaseException) -> SystemUnavailable | None:
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and what it wraps: `raise from`, the implicit context, pynamodb's `cause`,
-    Powertools' exceptions that carry the original as an argument."""
+    """The exception and what it wraps: `raise from`, pynamodb's `cause`, Powertools' exceptions
+    that carry the original as an argument, and the implicit context of Powertools Parameters'
+    GetParameterError only (anything else raised while handling an outage is not one)."""
     seen: set[int] = set()
     todo = [exc]
     while todo:
@@ -114,8 +115,10 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "cause", None)]
+        todo += [current.__cause__, getattr(current, "cause", None)]
         todo += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+        if type(current).__name__ == "GetParameterError":  # raised inside `except`, without `from`
+            todo.append(current.__context__)
 
 
 def _transient_aws(exc: BaseException) -> bool:
@@ -194,6 +197,8 @@ def _sweep_failed(flow, down: SystemUnavailable) -> None:
 # ----------------------------------------------------------------------------- webhooks
 @tracer.capture_method(capture_response=False)
 def _webhook(flow, event: dict, context) -> dict:
+    # every delivery counts (refused, replayed, deferred or synced): each invocation has a metric
+    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
     try:
         return _deliver(flow, event, context)
     except Exception as exc:
