@@ -201,7 +201,7 @@ def test_given_the_wave_token_in_an_unreachable_parameter_store_when_a_delivery_
 
 # --------------------------------------------------------------------------------- sweeps
 SWEEP_DOWN = {
-    # flow, function, how the system goes down and comes back, which system, seed
+    # case: (the flow whose schedule event runs, the system that is down)
     "Wave down": ("customer_to_wave", "Wave"),
     "webshop down": ("customer_to_webshop", "the webshop"),
 }

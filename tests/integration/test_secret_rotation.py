@@ -58,7 +58,7 @@ def test_given_a_rotated_secret_when_the_webshop_still_signs_with_the_old_one_th
 
 
 def test_given_a_rotated_secret_when_the_webshop_signs_with_the_new_one_then_the_delivery_syncs(rotated, logs):
-    response, event = deliver(rotated, NEW_SECRET, "dlv_new")
+    response, _ = deliver(rotated, NEW_SECRET, "dlv_new")
     assert response["statusCode"] == 200, response
     assert len(rotated.wave.customers()) == 1
     assert "signed with the previous secret" not in logs.assert_no_secrets(NEW_SECRET)

@@ -172,19 +172,19 @@ def _sweep(flow, context) -> dict:
         down = unavailable(exc)
         if down is None:
             raise
-        _sweep_failed(flow, down)
+        _sweep_failed(down)
         if down is exc:
             raise
         raise down from exc
     body = _finish(rt, before, report)
     if report.failures:
         down = _from_report(report.failures)
-        _sweep_failed(flow, down)
+        _sweep_failed(down)
         raise down
     return body
 
 
-def _sweep_failed(flow, down: SystemUnavailable) -> None:
+def _sweep_failed(down: SystemUnavailable) -> None:
     """Said before the invocation fails; the metrics are flushed by `log_metrics` all the same."""
     logger.error(f"sweep stopped: {down.system} unavailable; the watermark stays and the next run goes on",
                  extra={"system": down.system, "reason": down.detail})
