@@ -95,7 +95,8 @@ def expected_digests(event: dict) -> list[str]:
     header = signature_header(event) or ""
     parts = [part.strip().partition("=") for part in header.split(",")]
     found = [value for key, _, value in parts if key == "v1" and len(value) >= 16]
-    stamps = [int(value) for key, _, value in parts if key == "t" and value.isdigit()] + [int(time.time())]
+    stamps = [int(value) for key, _, value in parts if key == "t" and value.isdigit() and len(value) < 20] \
+        + [int(time.time())]
     raw = base64.b64decode(event["body"]) if event.get("isBase64Encoded") and _is_b64(event["body"]) \
         else (event.get("body") or "").encode("utf-8", "surrogatepass")
     return found + [signature(WEBHOOK_SECRET, t, raw) for t in stamps]
@@ -157,6 +158,20 @@ BAD_DELIVERIES: dict[str, tuple[Callable[[Route, str], dict], int]] = {
     "signature with a non-numeric timestamp": (_malformed_header("t=soon,v1=" + "0" * 64), 401),
     "signature without v1": (lambda r, i: _with_valid_t_only(r, i), 401),
     "signature v1 with non-ascii characters": (lambda r, i: _non_ascii_v1(r, i), 401),
+    # malformed numbers: each once raised (OverflowError) or was taken loosely by int()
+    "timestamp 1 followed by 400 zeros": (lambda r, i: _signed_with_t(r, i, "1" + "0" * 400), 401),
+    "timestamp of 5000 digits": (lambda r, i: _signed_with_t(r, i, "9" * 5000), 401),
+    "negative timestamp": (lambda r, i: _signed_with_t(r, i, f"-{int(time.time())}"), 401),
+    "timestamp with a plus sign": (lambda r, i: _signed_with_t(r, i, f"+{int(time.time())}"), 401),
+    "timestamp with underscores": (lambda r, i: _signed_with_t(r, i, f"{int(time.time()):_}"), 401),
+    "timestamp in arabic-indic digits": (lambda r, i: _signed_with_t(r, i, str(int(time.time())).translate(ARABIC_INDIC)), 401),
+    "timestamp padded with spaces": (lambda r, i: _signed_with_t(r, i, f" {int(time.time())} "), 401),
+    "timestamp as a float": (lambda r, i: _signed_with_t(r, i, f"{time.time():.3f}"), 401),
+    "timestamp as an exponent": (lambda r, i: _signed_with_t(r, i, "1.7e9"), 401),
+    "timestamp infinity": (lambda r, i: _signed_with_t(r, i, "inf"), 401),
+    "timestamp NaN": (lambda r, i: _signed_with_t(r, i, "NaN"), 401),
+    "timestamp given twice": (lambda r, i: _signed_with_t(r, i, f"{int(time.time())},t={int(time.time())}"), 401),
+    "a thousand v1 values": (lambda r, i: _many_v1(r, i), 401),
     "signature made with another secret": (lambda r, i: signed_body(r, i, json.dumps(document(r, i)).encode(), secret=OTHER_SECRET), 401),
     "signature of another body (tampered)": (_tampered, 401),
     "signature all zeros": (_edited(lambda e: set_header(e, "Webshop-Signature", f"t={int(time.time())},v1={'0' * 64}")), 401),
@@ -191,6 +206,24 @@ def _with_valid_t_only(route, record_id):
 def _non_ascii_v1(route, record_id):
     event = delivery(route, record_id)
     set_header(event, "Webshop-Signature", f"t={int(time.time())},v1=\u00e9" + "0" * 63)
+    return event
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+
+
+def _signed_with_t(route, record_id, t: str):
+    """A correct v1 for the body at the current time, but `t` written as given."""
+    event = delivery(route, record_id)
+    now, raw = int(time.time()), event["body"].encode()
+    set_header(event, "Webshop-Signature", f"t={t},v1={signature(WEBHOOK_SECRET, now, raw)}")
+    return event
+
+
+def _many_v1(route, record_id):
+    event = delivery(route, record_id)
+    valid = signature_header(event)
+    set_header(event, "Webshop-Signature", valid + ",v1=" + ",v1=".join(["0" * 64] * 1000))
     return event
 
 

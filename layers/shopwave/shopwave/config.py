@@ -26,6 +26,13 @@ def secret(name: str) -> str:
     return parameters.get_parameter(_env(f"{name}_PARAM"), decrypt=True, max_age=SECRET_CACHE_SECONDS)
 
 
+def optional_secret(name: str) -> str | None:
+    """Like `secret`, but None where neither `NAME` nor `NAME_PARAM` is set (empty counts as unset)."""
+    if not (os.environ.get(name) or os.environ.get(f"{name}_PARAM")):
+        return None
+    return secret(name)
+
+
 @dataclass(frozen=True)
 class Settings:
     wave_api_url: str

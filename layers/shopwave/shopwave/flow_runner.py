@@ -1,14 +1,25 @@
-"""The work behind every handler: sweep for a schedule, sync one record for a webhook."""
+"""The work behind every handler: sweep for a schedule, sync one record for a webhook.
+
+A system the flow depends on being unavailable (Wave, the webshop, DynamoDB, the parameter
+store) is never an unexplained error. A webhook answers 503 with the system's name and is not
+remembered as done, so the webshop retries it. A sweep keeps its watermark, logs which system
+stopped it, emits `SweepsFailed` and then fails the invocation, so Lambda's retries, the
+on-failure destination and the failed-sweep alarm see the outage.
+"""
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from datetime import timedelta
+from typing import Any, Iterator
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from . import runtime, webhook
-from .config import secret
+from .clients.wave import WaveTransportError
+from .clients.webshop import WebshopTransportError
+from .config import optional_secret, secret
 from .engine import Report
 from .flows import FLOWS
 from .lambda_entry import logger, metrics
@@ -19,6 +30,8 @@ REPORT_METRICS = {
     "RecordsRead": "read", "RecordsCreated": "created", "RecordsUpdated": "updated", "RecordsAdopted": "adopted",
     "EchoesSkipped": "echoes", "Conflicts": "conflicts", "RecordsParked": "parked", "RecordsDeleted": "deleted",
 }
+# A sweep's lease lasts as long as its invocation can (Lambda's remaining time) plus this.
+LEASE_MARGIN_SECONDS = 5.0
 
 
 @tracer.capture_method(capture_response=False)
@@ -30,32 +43,189 @@ def run(flow_name: str, event: dict, context: Any) -> dict:
     return _sweep(flow, context)
 
 
+# ----------------------------------------------------------------------------- outages
+class SystemUnavailable(Exception):
+    """A system the flow depends on cannot be reached now: nothing was remembered as done, the
+    watermark stays, and a retry (the webshop's, Lambda's, the next schedule) goes on."""
+    system = "a system"
+
+    def __init__(self, detail: str):
+        super().__init__(f"{self.system} unavailable: {detail}")
+        self.detail = detail
+
+
+# Also the client's transport errors, as a failed page read has always raised: whoever handles
+# "Wave is down" handles it the same whether the sweep met it reading a page or writing a record.
+class WaveUnavailable(SystemUnavailable, WaveTransportError):
+    system = "Wave"
+
+
+class WebshopUnavailable(SystemUnavailable, WebshopTransportError):
+    system = "the webshop"
+
+
+class DynamoDBUnavailable(SystemUnavailable):
+    system = "DynamoDB"
+
+
+class ParameterStoreUnavailable(SystemUnavailable):
+    system = "the parameter store (SSM)"
+
+
+# AWS error codes that mean "not now" rather than "not like this"
+TRANSIENT_AWS_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException", "InternalServerError", "InternalFailure", "InternalError",
+    "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
+})
+ENGINE_FAILURE = re.compile(r"\b(Wave|webshop) (?:unreachable|answered)")
+
+
+def unavailable(exc: BaseException) -> SystemUnavailable | None:
+    """The outage behind an exception, or None if it is not one (a bug, a refusal, bad config)."""
+    chain = list(_causes(exc))
+    for cause in chain:
+        if isinstance(cause, SystemUnavailable):
+            return cause
+        if isinstance(cause, WaveTransportError):
+            return WaveUnavailable(str(cause))
+        if isinstance(cause, WebshopTransportError):
+            return WebshopUnavailable(str(cause))
+    if not any(_transient_aws(cause) for cause in chain):
+        return None  # e.g. AccessDenied, a missing table or parameter: a deployment to fix, not to wait out
+    names = {type(cause).__name__ for cause in chain}
+    modules = {type(cause).__module__.split(".")[0] for cause in chain}
+    detail = _brief(exc)
+    if "GetParameterError" in names:
+        return ParameterStoreUnavailable(detail)
+    if "pynamodb" in modules or "IdempotencyPersistenceLayerError" in names:
+        return DynamoDBUnavailable(detail)
+    return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps: `raise from`, pynamodb's `cause`, Powertools' exceptions
+    that carry the original as an argument, and the implicit context of Powertools Parameters'
+    GetParameterError only (anything else raised while handling an outage is not one)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, getattr(current, "cause", None)]
+        todo += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+        if type(current).__name__ == "GetParameterError":  # raised inside `except`, without `from`
+            todo.append(current.__context__)
+
+
+def _transient_aws(exc: BaseException) -> bool:
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    if isinstance(exc, (BotocoreConnectionError, HTTPClientError)):  # could not connect, closed, timed out
+        return True
+    if isinstance(exc, ClientError):
+        error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
+        return error.get("Code") in TRANSIENT_AWS_CODES or int(meta.get("HTTPStatusCode") or 0) >= 500
+    return False
+
+
+def _brief(exc: BaseException) -> str:
+    """An error for a log line: its type and message (never a secret: clients put none in them)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _from_report(failures: list[str]) -> SystemUnavailable:
+    """The engine's report names an outage in words (`failures`); the first one decides the type."""
+    systems = [match.group(1) for failure in failures if (match := ENGINE_FAILURE.search(failure))]
+    kind = {"Wave": WaveUnavailable, "webshop": WebshopUnavailable}.get(systems[0] if systems else "", SystemUnavailable)
+    return kind("; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""))
+
+
+# ------------------------------------------------------------------------------- sweeps
+def sweep_lease(context: Any) -> timedelta | None:
+    """How long this run holds its flow's sweep lease: Lambda's remaining time plus a margin, so a
+    sweep killed by a hard timeout blocks the next runs only until just after that timeout.
+    None without a Lambda context: the engine's configured lease (SWEEP_LEASE_SECONDS)."""
+    remaining = _remaining_seconds(context)
+    return None if remaining is None else timedelta(seconds=max(remaining, 0.0) + LEASE_MARGIN_SECONDS)
+
+
+def _remaining_seconds(context: Any) -> float | None:
+    if not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    return context.get_remaining_time_in_millis() / 1000
+
+
 @tracer.capture_method(capture_response=False)
 def _sweep(flow, context) -> dict:
-    rt = runtime.current()
-    before = rt.calls()
-    time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if hasattr(context, "get_remaining_time_in_millis") else None
-    report = rt.engine.sweep(flow, time_left=time_left)
-    return _finish(rt, before, report)
+    time_left = (lambda: _remaining_seconds(context)) if hasattr(context, "get_remaining_time_in_millis") else None
+    lease = sweep_lease(context)
+    try:
+        rt = runtime.current()
+        before = rt.calls()
+        report = rt.engine.sweep(flow, time_left=time_left, lease_for=lease)
+    except Exception as exc:
+        down = unavailable(exc)
+        if down is None:
+            raise
+        _sweep_failed(down)
+        if down is exc:
+            raise
+        raise down from exc
+    body = _finish(rt, before, report)
+    if report.failures:
+        down = _from_report(report.failures)
+        _sweep_failed(down)
+        raise down
+    return body
 
 
+def _sweep_failed(down: SystemUnavailable) -> None:
+    """Said before the invocation fails; the metrics are flushed by `log_metrics` all the same."""
+    logger.error(f"sweep stopped: {down.system} unavailable; the watermark stays and the next run goes on",
+                 extra={"system": down.system, "reason": down.detail})
+    metrics.add_metric(name="SweepsFailed", unit=MetricUnit.Count, value=1)
+    # One metric across flows (service dimension only), as ParkedRecords, for an alarm.
+    with single_metric(name="SweepsFailed", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="service", value=metrics.service or "shopwave")
+
+
+# ----------------------------------------------------------------------------- webhooks
 @tracer.capture_method(capture_response=False)
 def _webhook(flow, event: dict, context) -> dict:
+    # every delivery counts (refused, replayed, deferred or synced): each invocation has a metric
+    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+    try:
+        return _deliver(flow, event, context)
+    except Exception as exc:
+        down = unavailable(exc)
+        if down is None:
+            raise
+        logger.warning(f"webhook not synced now: {down.system} unavailable; the webshop should retry",
+                       extra={"system": down.system, "reason": down.detail})
+        metrics.add_metric(name="WebhooksDeferred", unit=MetricUnit.Count, value=1)
+        return _response(503, {"error": f"{down.system} is unavailable; retry the delivery later"})
+
+
+def _deliver(flow, event: dict, context) -> dict:
     resource = flow.entity.shop.resource
     try:
-        delivery = webhook.parse(event, secret("WEBHOOK_SECRET"), resource)
+        delivery = webhook.parse(event, _webhook_secrets(), resource)
     except webhook.Rejected as exc:
         logger.warning("webhook refused", extra={"status": exc.status, "reason": exc.reason})
         metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
         return _response(exc.status, {"error": exc.reason})
     logger.append_keys(delivery_id=delivery.id, record_id=delivery.record_id)
+    if delivery.signed_with_previous_secret:
+        logger.info("webhook signed with the previous secret: the webshop has not switched to the current one yet")
     from .idempotency import InProgress, once_per_delivery  # heavy: loaded only for webhooks
 
     try:
         return once_per_delivery(lambda: _sync_delivery(flow, delivery), delivery, context)
-    except NotDone as exc:
-        logger.warning("webhook not synced now; the webshop should retry", extra={"reason": str(exc)})
-        return _response(503, {"error": "a system is unavailable; retry the delivery later"})
     except InProgress:
         return _response(409, {"error": "this delivery is being processed"})
     except RecordNotFound as missing:
@@ -63,8 +233,13 @@ def _webhook(flow, event: dict, context) -> dict:
         return _response(404, {"error": str(missing)})
 
 
-class NotDone(Exception):
-    """The delivery could not be synced now (a system is down); it is not remembered as done."""
+def _webhook_secrets() -> Iterator[str]:
+    """The current secret, then the previous one if configured (read only if the current one
+    does not match: a delivery signed with the current secret never waits for it)."""
+    yield secret("WEBHOOK_SECRET")
+    previous = optional_secret("WEBHOOK_SECRET_PREVIOUS")
+    if previous:
+        yield previous
 
 
 class RecordNotFound(Exception):
@@ -72,18 +247,19 @@ class RecordNotFound(Exception):
 
 
 def _sync_delivery(flow, delivery: webhook.Delivery) -> dict:
+    """Raising makes Powertools forget the delivery, so the webshop's retry is processed again."""
     rt = runtime.current()
     before = rt.calls()
     report = rt.engine.sync_ids(flow, [delivery.record_id])
     if report.failures:
-        # A system is down: fail so the delivery is not remembered and the webshop retries it.
-        raise NotDone("; ".join(report.failures))
+        raise _from_report(report.failures)
     if report.skipped and not report.read:
         raise RecordNotFound(f"{delivery.resource} {delivery.record_id} not found")
     body = _finish(rt, before, report)
     return _response(200, {"status": "synced", "delivery": delivery.id, **body})
 
 
+# ------------------------------------------------------------------------------ figures
 def _finish(rt, before: dict[str, int], report: Report) -> dict:
     after = rt.calls()
     report.wave_calls = after["wave"] - before["wave"]

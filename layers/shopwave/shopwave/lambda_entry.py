@@ -22,6 +22,9 @@ def flow_handler(flow_name: str) -> Callable[[dict, Any], dict]:
     def handler(event: dict, context: Any) -> dict:
         logger.append_keys(flow=flow_name)
         logger.set_correlation_id(_correlation_id(event))
+        # What a previous invocation left unflushed (nothing: Powertools keeps an empty set's
+        # dimensions) is dropped, so this flow's dimension never overwrites another's.
+        metrics.clear_metrics()
         metrics.add_dimension(name="flow", value=flow_name)
         from . import flow_runner  # loaded once, on the first invocation
 

@@ -8,14 +8,18 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 MAX_BODY_BYTES = 256 * 1024
 TOLERANCE_SECONDS = 300
 MAX_RECORD_ID = 200
 SIGNATURE_HEADER = "webshop-signature"
+MAX_SIGNATURE_HEADER = 4096  # a real header is about 80 characters
+MAX_SIGNATURES = 8  # v1 values in one header (a sender mid-rotation sends two)
+TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 
 class Rejected(Exception):
@@ -32,6 +36,7 @@ class Delivery:
     resource: str
     action: str
     record_id: str
+    signed_with_previous_secret: bool = False
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -39,26 +44,43 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, header: str | None, body: bytes, *, now: float | None = None) -> None:
-    """`t={unix seconds},v1={hex}`; constant-time compare; 5 minutes either way."""
-    if not header:
+def verify(secrets: str | Iterable[str], header: str | None, body: bytes, *, now: float | None = None) -> int:
+    """`t={unix seconds},v1={hex}`; constant-time compare; 5 minutes either way.
+
+    `secrets`: the current secret, then optionally the previous one (rotation); taken lazily,
+    so a delivery signed with the current secret never needs the previous one. Returns the
+    index of the secret that signed the delivery. Anything malformed is a 401, never an error."""
+    if not isinstance(header, str) or not header:
         raise Rejected(401, "missing Webshop-Signature header")
+    if len(header) > MAX_SIGNATURE_HEADER:
+        raise Rejected(401, "malformed Webshop-Signature header")
     parts: dict[str, list[str]] = {}
     for item in header.split(","):
         key, sep, value = item.strip().partition("=")
         if not sep:
             raise Rejected(401, "malformed Webshop-Signature header")
         parts.setdefault(key, []).append(value)
-    try:
-        timestamp = int(parts["t"][0])
-    except (KeyError, ValueError):
-        raise Rejected(401, "Webshop-Signature has no valid timestamp") from None
+    stamps = parts.get("t", [])
+    # Unix seconds as plain ASCII digits, once: int() alone would take signs, spaces, "1_000",
+    # other scripts' digits, and numbers too large to compare with a float clock.
+    if len(stamps) != 1 or not TIMESTAMP.fullmatch(stamps[0]):
+        raise Rejected(401, "Webshop-Signature has no valid timestamp")
+    timestamp = int(stamps[0])
     if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
         raise Rejected(401, "Webshop-Signature timestamp outside the 5-minute tolerance")
-    expected = signature(secret, timestamp, body).encode("ascii")
     candidates = [c.encode("utf-8", "replace") for c in parts.get("v1", [])]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-        raise Rejected(401, "Webshop-Signature does not match")
+    if not candidates or len(candidates) > MAX_SIGNATURES:
+        raise Rejected(401, "Webshop-Signature has no usable v1 signature")
+    for index, secret in enumerate([secrets] if isinstance(secrets, str) else secrets):
+        if not secret:
+            continue  # an empty secret would let anyone sign
+        expected = signature(secret, timestamp, body).encode("ascii")
+        matched = False
+        for candidate in candidates:  # every candidate compared: no early exit
+            matched |= hmac.compare_digest(expected, candidate)
+        if matched:
+            return index
+    raise Rejected(401, "Webshop-Signature does not match")
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -78,12 +100,13 @@ def header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def parse(event: dict[str, Any], secret: str, resource: str, *, now: float | None = None) -> Delivery:
-    """Check a delivery in the order that leaks least: size, signature, then content."""
+def parse(event: dict[str, Any], secrets: str | Iterable[str], resource: str, *, now: float | None = None) -> Delivery:
+    """Check a delivery in the order that leaks least: size, signature, then content.
+    `secrets`: the current webhook secret, optionally followed by the previous one."""
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(413, f"body over {MAX_BODY_BYTES} bytes")
-    verify(secret, header(event, SIGNATURE_HEADER), body, now=now)
+    signed_by = verify(secrets, header(event, SIGNATURE_HEADER), body, now=now)
     content_type = (header(event, "content-type") or "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json":
         raise Rejected(415, f"content type {content_type!r} is not application/json")
@@ -105,4 +128,4 @@ def parse(event: dict[str, Any], secret: str, resource: str, *, now: float | Non
         raise Rejected(400, "delivery data has no record id")
     if len(data["id"]) > MAX_RECORD_ID or data["id"] in (".", "..") or any(ord(c) < 32 or ord(c) == 127 for c in data["id"]):
         raise Rejected(400, "delivery data has no usable record id")
-    return Delivery(delivery_id, event_type, resource, action, data["id"])
+    return Delivery(delivery_id, event_type, resource, action, data["id"], signed_with_previous_secret=signed_by > 0)

@@ -61,13 +61,15 @@ class Engine:
         return SyncContext(self.store, self.catalog, self.options)
 
     # sweep ---------------------------------------------------------------------------------
-    def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None) -> Report:
+    def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None,
+              lease_for: timedelta | None = None) -> Report:
         """Retry what is parked and due, then everything changed since each watermark.
 
         One sweep per flow at a time (a lease in DynamoDB, beside the function's reserved
-        concurrency); with `time_left` it stops taking new records `reserve_seconds` before
-        the deadline, and the next run goes on from the saved watermark."""
-        with self.leased(f"sweep#{flow.name}", self.sweep_lease) as held:
+        concurrency, held `lease_for` or the configured sweep lease); with `time_left` it stops
+        taking new records `reserve_seconds` before the deadline, and the next run goes on from
+        the saved watermark."""
+        with self.leased(f"sweep#{flow.name}", lease_for or self.sweep_lease) as held:
             if not held:
                 report = Report(flow.name)
                 report.busy = True
