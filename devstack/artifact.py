@@ -41,9 +41,8 @@ CHECKOV_CONFIG = ROOT / "devstack" / "checkov.yaml"
 RUNNER = ROOT / "devstack" / "lambda_invoke.py"
 LAMBDA_PYTHON = "3.12"
 REGION = "us-east-1"
-# Tools that would otherwise phone home (usage data, version checks, policy downloads).
-QUIET_TOOLS_ENV = {"SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_VERSION_CHECK": "1", "BC_SKIP_MAPPING": "TRUE",
-                   "CHECKOV_SKIP_DOWNLOAD_GUIDELINES": "TRUE", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+# Tools that would otherwise phone home (SAM's usage data, checkov's guideline download, pip's version check).
+QUIET_TOOLS_ENV = {"SAM_CLI_TELEMETRY": "0", "BC_SKIP_MAPPING": "TRUE", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
 class ArtifactError(RuntimeError):
@@ -215,8 +214,9 @@ def function_environment(logical_id: str, env_vars: dict | None = None, template
 
 
 def lambda_environ(logical_id: str, function_env: dict[str, str], build_dir: Path = BUILD_DIR,
-                   memory: int = 512, timeout: int = 120) -> dict[str, str]:
-    """What the Lambda service (as `sam local invoke`) puts in the process environment, plus the function's own."""
+                   memory: int = 512, timeout: int = 120, handler: str = "app.lambda_handler") -> dict[str, str]:
+    """What `sam local invoke` (samcli/local/lambdafn/env_vars.py) puts in the process environment, plus the
+    function's own variables."""
     from devstack.template import load_template
 
     function_dir = build_dir / logical_id
@@ -233,8 +233,11 @@ def lambda_environ(logical_id: str, function_env: dict[str, str], build_dir: Pat
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{logical_id}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_LAMBDA_FUNCTION_HANDLER": handler,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"aws/lambda/{logical_id}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_ACCOUNT_ID": "123456789012",
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "defaultkey",      # what sam local invoke passes without a profile
@@ -267,7 +270,7 @@ def invoke(logical_id: str, event: dict, *, env_vars: dict | None = None, build_
     LAMBDA.ensure()
     spec = {s.logical_id: s for s in functions(load_template())}[logical_id]
     env = lambda_environ(logical_id, function_environment(logical_id, env_vars), build_dir,
-                         spec.memory_size, spec.timeout)
+                         spec.memory_size, spec.timeout, spec.handler)
     with tempfile.TemporaryDirectory(prefix="invoke-") as scratch:
         out = Path(scratch) / "result.json"
         request = {"handler": spec.handler, "event": event, "result_file": str(out),

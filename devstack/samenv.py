@@ -24,6 +24,7 @@ the docker0 address (e.g. 172.17.0.1).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -36,7 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devstack.template import ROOT, create_tables, load_template, parameter_values
+from devstack.template import (DEFAULT_TABLE_PREFIX, ROOT, create_tables, dynamodb_table_specs, load_template,
+                               parameter_values)
 from devstack.wave_sandbox import WaveSandbox
 from devstack.webshop_sandbox import WebshopSandbox
 
@@ -45,6 +47,9 @@ log = logging.getLogger("devstack.samenv")
 CONTAINER_HOST = "host.docker.internal"
 # Fixed ports by default, so a written file stays valid across restarts (0: any free port).
 DEFAULT_PORTS = {"moto": 5005, "wave": 8766, "shop": 8765}
+# A fixed business id (Wave's form: base64 of "Business:<uuid>"), so the file stays valid across restarts.
+BUSINESS_ID = base64.b64encode(b"Business:00000000-0000-4000-8000-00000000c0de").decode()
+WAVE_PATH, SHOP_PATH = "/graphql/public", "/api/v1"
 # The secret the files in events/ are signed with (events/README.md): the sandbox uses it too.
 WEBHOOK_SECRET = "whsec_local_test"
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -103,7 +108,7 @@ class SamEnv:
         session = boto3.session.Session(region_name=self.region, aws_access_key_id=FAKE_AWS["AWS_ACCESS_KEY_ID"],
                                         aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"])
         self.tables = create_tables(session.client("dynamodb", endpoint_url=self.moto_url), template)
-        self.wave = WaveSandbox()
+        self.wave = WaveSandbox(business_id=BUSINESS_ID)
         self.wave.start(port=self.ports["wave"], host=self.bind)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db_path = self.data_dir / "sam-env-webshop.sqlite"
@@ -138,19 +143,12 @@ class SamEnv:
         return as_seen_from(url, self.container_host)
 
     def env_vars(self) -> dict:
-        """The `--env-vars` document: one "Parameters" section, every name declared by the template."""
-        names = parameter_values(load_template())
-        variables = {
-            **self.tables,
-            "WAVE_API_URL": self.url(self.wave.url),
-            "WAVE_BUSINESS_ID": self.wave.business_id,
-            "WEBSHOP_API_URL": self.url(self.shop.base_url),
-            "WAVE_TOKEN_PARAM": names["WaveTokenParameterName"],
-            "WEBSHOP_API_KEY_PARAM": names["WebshopApiKeyParameterName"],
-            "WEBHOOK_SECRET_PARAM": names["WebhookSecretParameterName"],
-            **{name: self.url(self.moto_url) for name in ENDPOINT_VARIABLES},
-        }
-        return {"Parameters": variables}
+        """The `--env-vars` document for the running services."""
+        ports = {"moto": urlsplit(self.moto_url).port, "wave": urlsplit(self.wave.url).port,
+                 "shop": urlsplit(self.shop.base_url).port}
+        document = env_vars_document(self.container_host, ports, self.wave.business_id)
+        document["Parameters"].update(self.tables)
+        return document
 
     def write(self, path: Path | None = None) -> Path:
         path = Path(path or self.data_dir / "sam-env.json")
@@ -174,6 +172,27 @@ class SamEnv:
             written[resource] = folder / name
             written[resource].write_text(json.dumps(event, indent=2) + "\n", encoding="utf-8")
         return written
+
+
+def env_vars_document(container_host: str = CONTAINER_HOST, ports: dict[str, int] | None = None,
+                      business_id: str = BUSINESS_ID) -> dict:
+    """The `--env-vars` document: one "Parameters" section (every function), names the template declares.
+    With the defaults it is events/env.local.json, the file samconfig.toml gives `sam local invoke`."""
+    ports = {**DEFAULT_PORTS, **(ports or {})}
+    template = load_template()
+    names = parameter_values(template)
+    tables = {spec["env_var"]: DEFAULT_TABLE_PREFIX + spec["logical_id"] for spec in dynamodb_table_specs(template)}
+    moto = f"http://{container_host}:{ports['moto']}"
+    return {"Parameters": {
+        **tables,
+        "WAVE_API_URL": f"http://{container_host}:{ports['wave']}{WAVE_PATH}",
+        "WAVE_BUSINESS_ID": business_id,
+        "WEBSHOP_API_URL": f"http://{container_host}:{ports['shop']}{SHOP_PATH}",
+        "WAVE_TOKEN_PARAM": names["WaveTokenParameterName"],
+        "WEBSHOP_API_KEY_PARAM": names["WebshopApiKeyParameterName"],
+        "WEBHOOK_SECRET_PARAM": names["WebhookSecretParameterName"],
+        **{name: moto for name in ENDPOINT_VARIABLES},
+    }}
 
 
 def instructions(env: SamEnv, env_file: Path, events: dict[str, Path]) -> str:

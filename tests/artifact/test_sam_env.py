@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from devstack.samenv import CONTAINER_HOST, ENDPOINT_VARIABLES, SamEnv
+from devstack.samenv import CONTAINER_HOST, ENDPOINT_VARIABLES, SamEnv, env_vars_document
 from devstack.sign_events import resign_files
 from devstack.template import ROOT, load_template, parameter_values
 
@@ -43,6 +43,14 @@ def test_given_sam_env_when_it_writes_the_env_vars_file_then_sam_would_apply_eve
                                        "WEBSHOP_API_URL", "WAVE_BUSINESS_ID"} <= set(variables)
     for name in ("WAVE_API_URL", "WEBSHOP_API_URL", *ENDPOINT_VARIABLES):
         assert urlsplit(variables[name]).hostname == CONTAINER_HOST, (name, variables[name])
+    ports = {"moto": default_env.moto.get_host_and_port()[1], "wave": urlsplit(default_env.wave.url).port,
+             "shop": default_env.shop.port}
+    assert document == env_vars_document(CONTAINER_HOST, ports)
+
+
+def test_given_the_default_ports_when_the_document_is_made_then_it_is_events_env_local_json():
+    """samconfig.toml hands events/env.local.json to `sam local invoke`: with sam-env's default ports it just works."""
+    assert json.loads((ROOT / "events" / "env.local.json").read_text()) == env_vars_document()
 
 
 def test_given_sam_env_when_started_then_its_services_listen_on_every_interface(default_env):
