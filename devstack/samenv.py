@@ -204,8 +204,8 @@ def instructions(env: SamEnv, env_file: Path, events: dict[str, Path]) -> str:
 
     out = ["The local stack for `sam local invoke` is running (Ctrl-C stops it).",
            f"  DynamoDB + SSM (moto)  {env.moto_url}   tables and secrets created, region {env.region}",
-           f"  Wave sandbox           {env.wave.url}",
-           f"  webshop sandbox        {env.shop.base_url}   (API key {env.shop.api_key}, webhook secret {env.shop.webhook_secret})",
+           f"  Wave sandbox           {as_seen_from(env.wave.url, env._local(env.bind))}",
+           f"  webshop sandbox        {as_seen_from(env.shop.base_url, env._local(env.bind))}   (API key {env.shop.api_key}, webhook secret {env.shop.webhook_secret})",
            f"  env-vars file          {rel(env_file)}   (endpoints as a container sees them: {env.container_host})",
            "", "In another shell:", "  sam build",
            f"  sam local invoke CustomerToWaveFunction -e events/schedule.json --env-vars {rel(env_file)}"]
@@ -214,7 +214,8 @@ def instructions(env: SamEnv, env_file: Path, events: dict[str, Path]) -> str:
                             ("orders", "OrderToWaveFunction")) if res in events]
     out += [f"Webhook events expire after 5 minutes: python3 dev.py sign-events {rel(next(iter(events.values())).parent)}"
             if events else "",
-            f"On Linux add: --add-host {env.container_host}:host-gateway (or --container-host 172.17.0.1 here)"
+            f"On Linux add --add-host {env.container_host}:host-gateway to sam local invoke (or start this with "
+            "--container-host set to the docker0 address, e.g. 172.17.0.1)"
             if env.container_host == CONTAINER_HOST else ""]
     return "\n".join(line for line in out if line is not None)
 
