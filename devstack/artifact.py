@@ -226,6 +226,8 @@ def lambda_environ(logical_id: str, function_env: dict[str, str], build_dir: Pat
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",  # /var/task and /opt are read-only in Lambda; nor may a run here add
+                                         # __pycache__ to .aws-sam/build, which sam deploy uploads
         "PYTHONPATH": os.pathsep.join(str(p) for p in [function_dir, *site, *layers]),
         "LAMBDA_TASK_ROOT": str(function_dir),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{LAMBDA_PYTHON}",

@@ -35,8 +35,17 @@ def check_clean_run(answer: dict) -> dict:
     return answer["result"]
 
 
+def bytecode(build_dir) -> set[str]:
+    return {str(path) for path in build_dir.rglob("*.pyc")}
+
+
 @pytest.fixture(scope="module")
-def sweeps(built, sam_env) -> dict[str, dict]:
+def bytecode_before(built) -> set[str]:
+    return bytecode(built)
+
+
+@pytest.fixture(scope="module")
+def sweeps(built, sam_env, bytecode_before) -> dict[str, dict]:
     """events/schedule.json through every scheduled function, in template order (each one process)."""
     _env, env_vars = sam_env
     return {logical_id: artifact.invoke(logical_id, SCHEDULE_EVENT, env_vars=env_vars) for logical_id in SCHEDULED}
@@ -111,3 +120,8 @@ def test_given_a_badly_signed_webhook_when_the_built_function_runs_then_it_answe
     event = sign_event(retarget(sample, env.shop.all("customers")[0]["id"]), "not-the-secret")
     response = check_clean_run(artifact.invoke("CustomerToWaveFunction", event, env_vars=env_vars))
     assert response["statusCode"] == 401, response
+
+
+def test_given_the_runs_when_done_then_they_left_no_bytecode_in_the_build_that_sam_deploy_uploads(
+        sweeps, built, bytecode_before):
+    assert bytecode(built) == bytecode_before
