@@ -308,7 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         report = checkov_report()
         for finding in report["failed"]:
             print(f"FAILED {finding['check_id']} {finding['resource']}: {finding['check_name']}")
-        print(f"{len(report['passed'])} passed, {len(report['failed'])} failed, {len(report['skipped'])} skipped")
+        import yaml
+
+        skipped = yaml.safe_load(CHECKOV_CONFIG.read_text()).get("skip-check", [])
+        print(f"{len(report['passed'])} passed, {len(report['failed'])} failed; "
+              f"{len(skipped)} checks skipped by {CHECKOV_CONFIG.relative_to(ROOT)}")
         return 1 if report["failed"] else 0
     elif args.command == "invoke":
         env_vars = json.loads(Path(args.env_vars).read_text()) if args.env_vars else None
