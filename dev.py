@@ -24,6 +24,9 @@ COMMANDS = {
     "test": ["-m", "pytest"],
     "ops": ["-m", "devstack.ops"],
     "bench": ["-m", "bench"],
+    "sam-env": ["-m", "devstack.samenv"],
+    "sign-events": ["-m", "devstack.sign_events"],
+    "artifact": ["-m", "devstack.artifact"],
 }
 
 
