@@ -570,7 +570,7 @@ LINES = [
     ("alarms", lambda m, f: f"alarms: {f['alarms']}"),
     ("dashboards", lambda m, f: f"dashboards: {f['dashboards']}"),
     ("kms", lambda m, f: f"KMS keys: {f['kms_keys']}"),
-    ("xray", lambda m, f: f"X-Ray traces: {m['invocations']:,.0f} (every invocation sampled)"),
+    ("xray", lambda m, f: f"X-Ray traces: {m['invocations']:,.0f} (at most: every invocation sampled)"),
 ]
 
 __all__ = ["run", "PRICES", "DynamoUnits", "item_size", "emf_metrics"]
