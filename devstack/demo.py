@@ -321,6 +321,12 @@ def serve(stack: LocalStack, interval: float) -> None:
             # sets a flag that the main thread acts on when it next runs Python code.
             time.sleep(0.2)
     except KeyboardInterrupt:
+        # Ctrl-C in a terminal reaches dev.py and this process both, and dev.py passes it on
+        # too: a second signal must not cut the stack's shutdown short.
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
         print("\nstopping the local stack", flush=True)
 
 

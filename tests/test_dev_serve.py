@@ -90,8 +90,10 @@ def wait_for(predicate, timeout: float, interval: float = 0.1) -> bool:
     return predicate()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_given_dev_py_serve_running_when_dev_py_gets_a_signal_then_the_stack_and_its_ports_are_gone(tmp_path, signum):
+@pytest.mark.parametrize("signum, group", [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+                         ids=["SIGTERM", "SIGINT", "Ctrl-C to the process group"])
+def test_given_dev_py_serve_running_when_dev_py_gets_a_signal_then_the_stack_and_its_ports_are_gone(tmp_path, signum,
+                                                                                                  group):
     env = {k: v for k, v in os.environ.items() if k not in REAL_SYSTEM_ENV}
     # As a user starts it: `python3 dev.py serve`, dev.py then starts .venv's python as its child.
     # A new session, so the signal reaches dev.py alone (not a terminal's whole process group).
@@ -114,7 +116,10 @@ def test_given_dev_py_serve_running_when_dev_py_gets_a_signal_then_the_stack_and
         assert all(accepts(port) for port in ports)
 
         started = time.monotonic()
-        os.kill(proc.pid, signum)  # dev.py only, as `kill` or a service manager would
+        if group:  # as a terminal's Ctrl-C: dev.py and its child both get it (and dev.py passes it on)
+            os.killpg(proc.pid, signum)
+        else:  # dev.py only, as `kill` or a service manager would
+            os.kill(proc.pid, signum)
         assert wait_for(lambda: proc.poll() is not None, STOP_SECONDS), "dev.py did not exit: " + "".join(output)[-3000:]
         assert wait_for(lambda: not any(alive(pid) for pid in tree), STOP_SECONDS), \
             f"left running: {[pid for pid in tree if alive(pid)]}"
