@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,34 @@ def main(argv: list[str]) -> int:
         return 2
     python = ensure_venv()
     command, rest = COMMANDS[argv[0]], argv[1:]
-    return subprocess.call([str(python), *command, *rest], cwd=ROOT)
+    return run_child([str(python), *command, *rest])
+
+
+FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def run_child(args: list[str]) -> int:
+    """Run the command and pass SIGINT/SIGTERM/SIGHUP on to it, so stopping dev.py stops what it
+    started (`serve`'s moto server, sandboxes and gateway) instead of leaving it running. The
+    child's exit status is ours; killed by a signal, 128 + its number, as a shell reports it."""
+    child = subprocess.Popen(args, cwd=ROOT)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED}
+    try:
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:  # a handler was not installed yet: the child got it too
+                continue
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 - code if code < 0 else code
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """`python3 dev.py bench [--quick] [--only 1,3]`: run the benchmark suite and write BENCHMARKS.md.
 
 Sections: 1 write efficiency (and 5 DynamoDB, on the same batch), 2 idle cost, 3 backfill at the
-rate limit, 4 one change end to end, 6 cold start and size, 7 memory. BENCHMARKS.md is
-rewritten after every section, so a partial run leaves partial results.
+rate limit, 4 one change end to end, 6 cold start and size, 7 memory, 8 what it costs a month.
+BENCHMARKS.md is rewritten after every section, so a partial run leaves partial results; with
+--only, the sections not run keep what BENCHMARKS.md already says.
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from .report import Section, write
 
 TITLES = {
     "1": "Write efficiency", "2": "Idle cost", "3": "Backfill at the rate limit", "4": "One change, end to end",
-    "5": "DynamoDB per synced record", "6": "Cold start and size", "7": "Memory",
+    "5": "DynamoDB per synced record", "6": "Cold start and size", "7": "Memory", "8": "What it costs a month",
 }
-ORDER = ("6", "1", "4", "2", "3")  # fast first: a partial run has the most sections
+ORDER = ("6", "1", "4", "8", "2", "3")  # fast first: a partial run has the most sections
 
 
 def main(argv: list[str]) -> int:
@@ -38,7 +39,7 @@ def main(argv: list[str]) -> int:
 
     def save(finished: bool = False) -> None:
         write(sorted(shown, key=lambda s: int(s.key)), started=started, argv=argv, finished=finished,
-              elapsed=time.perf_counter() - t0)
+              elapsed=time.perf_counter() - t0, keep_others=bool(args.only))
 
     for key in ORDER:
         if key not in wanted:
@@ -83,6 +84,9 @@ def _run(key: str, group: list[Section], quick: bool) -> None:
     elif key == "6":
         from . import s6_cold_start
         s6_cold_start.run(group[0], quick)
+    elif key == "8":
+        from . import s8_cost
+        s8_cost.run(group[0], quick)
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def run(sec: Section, quick: bool) -> None:
             "aliased query) before `invoicePatch`, because the three-way merge compares the source's new state "
             "with the agreed state in the link *and* with Wave's current state (a field edited in Wave since the "
             "last sync must not be overwritten, and an echo must not be written back). Without that read the "
-            "edit could clobber a concurrent Wave-side change without recording the conflict SYNC.md asks for. "
+            "edit could clobber a concurrent Wave-side change without recording the conflict docs/SYNC.md asks for. "
             "Reaching 1 would take Wave telling us what changed (it sends no webhooks) or a conditional patch "
             "(Wave has none), or giving up conflict detection for shop-side edits. "
             "The new order costs the invoice-number look-up (adopt before create: an invoice with that number may "

@@ -1,7 +1,7 @@
 """The demo: the whole stack on this machine, seeded, synced until quiet, edited, synced again.
 
     python -m devstack.demo [--rounds 8] [--verbose] [--json]
-    python -m devstack.demo --serve [--interval 10]     # then keep it running (Ctrl-C stops)
+    python -m devstack.demo --serve [--interval 10]     # then keep it running (Ctrl-C or SIGTERM stops)
 
 Exit status 0 only if every run succeeded, nothing was parked, every webhook delivery was
 answered 2xx and the last pass wrote nothing.
@@ -12,11 +12,14 @@ import argparse
 import contextlib
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from devstack import seed
 from devstack.localstack import LocalStack
@@ -232,13 +235,98 @@ def serve_instructions(stack: LocalStack, interval: float) -> str:
     return "\n".join(out)
 
 
+def _value(report: Any, name: str, default: Any = None) -> Any:
+    """A report's figure, whether the report is the engine's Report or its as_dict()."""
+    if isinstance(report, dict):
+        return report.get(name, default)
+    return getattr(report, name, default)
+
+
+def change_lines(report: Any, *, via: str = "") -> list[str]:
+    """One line per record a flow run wrote, from `report.changes` ({source_id, target_id,
+    action, fields}), e.g. `customer_to_wave c_1001 -> QnVz...: updated email, phone`. A report
+    without `changes` (a layer from before them) gets one summary line if the run wrote anything.
+    Parked records, conflicts and failures get a line each way."""
+    flow = _value(report, "flow") or "?"
+    suffix = f" ({via})" if via else ""
+    lines = []
+    changes = _value(report, "changes", None) or []
+    for change in changes:
+        get = change.get if isinstance(change, dict) else (lambda name, c=change: getattr(c, name, None))
+        fields = ", ".join(str(f) for f in (get("fields") or []))
+        lines.append(f"{flow} {get('source_id') or '?'} -> {get('target_id') or '?'}: {get('action') or 'written'}"
+                     + (f" {fields}" if fields else "") + suffix)
+    figures = {name: int(_value(report, name, 0) or 0) for name in ("created", "updated", "adopted", "filled", "deleted")}
+    if not changes and any(figures.values()):
+        lines.append(f"{flow}: " + ", ".join(f"{name} {n}" for name, n in figures.items() if n) + suffix)
+    for name in ("parked", "conflicts"):
+        if int(_value(report, name, 0) or 0):
+            lines.append(f"{flow}: {name} {_value(report, name)} (python3 dev.py ops {name})" + suffix)
+    lines += [f"{flow}: FAILED {failure}{suffix}" for failure in _value(report, "failures", None) or []]
+    return lines
+
+
+def result_lines(event: dict, result: Any) -> list[str]:
+    """What one invocation's answer shows: a sweep returns the report, a webhook a proxy
+    response whose JSON body carries it (or says why the delivery was refused)."""
+    if not (isinstance(event, dict) and "httpMethod" in event):
+        return change_lines(result) if isinstance(result, dict) else []
+    body = _json_body(result) or {}
+    status = result.get("statusCode") if isinstance(result, dict) else None
+    if "flow" in body:
+        return change_lines(body, via="webhook")
+    if status is not None and not 200 <= int(status) < 300:
+        return [f"webhook {event.get('path')}: answered {status} {body.get('error') or ''}".rstrip()]
+    return []
+
+
+class ChangePrinter:
+    """The gateway's on_result for `serve`: a timestamped line per synced record, as it happens."""
+
+    def __init__(self, out=None):
+        self.out = out
+        self._lock = threading.Lock()
+
+    def __call__(self, logical_id: str, event: dict, result: Any) -> None:
+        lines = result_lines(event, result)
+        if not lines:
+            return
+        stamp = time.strftime("%H:%M:%S")
+        with self._lock:
+            out = self.out or sys.stdout
+            for line in lines:
+                print(f"{stamp} {line}", file=out, flush=True)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (and SIGHUP) stop `serve` the way Ctrl-C does, so the stack shuts down cleanly."""
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+
+
 def serve(stack: LocalStack, interval: float) -> None:
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_sigterm()
+    stack.gateway.on_result = ChangePrinter()
     stack.start_background(interval)
     print(serve_instructions(stack, interval), flush=True)
+    print("\nSynced records appear below as they change (flow source id -> target id: action fields).", flush=True)
     try:
         while True:
-            time.sleep(3600)
+            # Short sleeps: a signal the kernel hands to another thread (the stack has many) only
+            # sets a flag that the main thread acts on when it next runs Python code.
+            time.sleep(0.2)
     except KeyboardInterrupt:
+        # Ctrl-C in a terminal reaches dev.py and this process both, and dev.py passes it on
+        # too: a second signal must not cut the stack's shutdown short.
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
         print("\nstopping the local stack", flush=True)
 
 

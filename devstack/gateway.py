@@ -30,7 +30,7 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from devstack import environ
@@ -192,6 +192,9 @@ class LocalGateway:
         self._server: ThreadingHTTPServer | None = None
         self._routes = [(method, path, _route_pattern(path), spec.logical_id)
                         for spec in self.specs.values() for method, path in spec.routes]
+        # Called after every invocation that returned, as on_result(logical_id, event, result):
+        # `serve` prints each synced record from it. Its errors never reach the caller.
+        self.on_result: Callable[[str, dict, Any], None] | None = None
 
     # ---------------------------------------------------------------- invoking
     def function_env(self, logical_id: str) -> dict[str, str]:
@@ -238,7 +241,13 @@ class LocalGateway:
         context = context or LambdaContext(f"{DEFAULT_TABLE_PREFIX}{logical_id}",
                                            timeout_seconds=spec.timeout,
                                            memory_limit_in_mb=spec.memory_size)
-        return handler(event, context)
+        result = handler(event, context)
+        if self.on_result is not None:
+            try:
+                self.on_result(logical_id, event, result)
+            except Exception:  # noqa: BLE001 - an observer must not turn a result into a failure
+                log.error("on_result failed:\n%s", traceback.format_exc())
+        return result
 
     def fire_schedule(self, logical_id: str, index: int = 0) -> Any:
         rule = self.specs[logical_id].schedule_rules[index]
