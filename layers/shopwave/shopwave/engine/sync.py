@@ -66,10 +66,12 @@ class Engine:
         """Retry what is parked and due, then everything changed since each watermark.
 
         One sweep per flow at a time (a lease in DynamoDB, beside the function's reserved
-        concurrency, held `lease_for` or the configured sweep lease); with `time_left` it stops
-        taking new records `reserve_seconds` before the deadline, and the next run goes on from
-        the saved watermark."""
-        with self.leased(f"sweep#{flow.name}", lease_for or self.sweep_lease) as held:
+        concurrency, held for the configured sweep lease or `lease_for` if that is shorter: a
+        Lambda's remaining time, so a run killed by its timeout blocks the next only until
+        then); with `time_left` it stops taking new records `reserve_seconds` before the
+        deadline, and the next run goes on from the saved watermark."""
+        lease = min(lease_for, self.sweep_lease) if lease_for is not None else self.sweep_lease
+        with self.leased(f"sweep#{flow.name}", lease) as held:
             if not held:
                 report = Report(flow.name)
                 report.busy = True
