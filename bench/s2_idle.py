@@ -16,13 +16,14 @@ FULL_PAGE = 200
 def seed_linked(stack: Stack, customers: int, products: int, orders: int) -> dict[str, float]:
     """Both sides equal and linked, written directly: records through the sandboxes' Python APIs,
     links with the layer's Link/LinkItem (batch writes: 25 items a request)."""
-    from shopwave.engine.catalog import options_from_env
-    from shopwave.engine.context import SyncContext
+    from shopwave.wave.catalog import options_from_env
+    from shopwave.mapping.context import SyncContext
     from shopwave.flows.customers import CUSTOMER
     from shopwave.flows.orders import ORDER
     from shopwave.flows.products import PRODUCT
     from shopwave.mapping import SHOP, WAVE, state_hash
-    from shopwave.engine.sides import ShopSide, WaveSide
+    from shopwave.wave.side import WaveSide
+    from shopwave.webshop.side import ShopSide
     from shopwave.state import Link
     from shopwave.state.models import LinkItem
     from shopwave.state.store import _item_from, link_key

@@ -42,8 +42,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
-from shopwave.engine.catalog import UnknownTaxRate
-from shopwave.engine.context import MissingDependency, SyncContext
+from shopwave.wave.catalog import UnknownTaxRate
+from shopwave.mapping.context import MissingDependency, SyncContext
 from shopwave.engine.record import basis_of
 from shopwave.flows import FLOWS
 from shopwave.mapping import SHOP, WAVE, BadValue, get_path, state_hash

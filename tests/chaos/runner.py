@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from devstack.convergence import check
-from shopwave.clients.wave import WaveTransportError
-from shopwave.clients.webshop import WebshopTransportError
+from shopwave.wave.client import WaveTransportError
+from shopwave.webshop.client import WebshopTransportError
 from shopwave.flows import FLOWS
 
 from tests.integration.handlers import Context, load_handler, sample_event

@@ -6,7 +6,7 @@ import random
 from decimal import Decimal
 
 from devstack.webshop_sandbox.errors import ApiError
-from shopwave.engine.context import SyncContext
+from shopwave.mapping.context import SyncContext
 from shopwave.flows.orders import ORDER
 from shopwave.mapping import SHOP, state_hash
 from devstack.wave_sandbox.errors import InputErrors

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from shopwave.clients.wave import WaveTransportError
-from shopwave.clients.webshop import WebshopClient
-from shopwave.engine.sides import WaveSide
+from shopwave.wave.client import WaveTransportError
+from shopwave.webshop.client import WebshopClient
+from shopwave.wave.side import WaveSide
 
 
 @pytest.fixture

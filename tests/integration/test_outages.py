@@ -253,8 +253,8 @@ def test_given_a_system_down_when_the_scheduled_sweep_runs_then_the_invocation_f
 def test_given_a_failed_sweep_when_it_raises_then_it_is_the_same_kind_of_error_as_a_failed_page_read(quick):
     """Callers that handled the clients' transport errors (a page read) see the same for a sweep
     that met the outage writing a record."""
-    from shopwave.clients.wave import WaveTransportError
-    from shopwave.clients.webshop import WebshopTransportError
+    from shopwave.wave.client import WaveTransportError
+    from shopwave.webshop.client import WebshopTransportError
 
     assert issubclass(flow_runner.WaveUnavailable, WaveTransportError)
     assert issubclass(flow_runner.WebshopUnavailable, WebshopTransportError)
@@ -284,7 +284,7 @@ def test_given_a_bug_rather_than_an_outage_when_it_escapes_then_it_is_not_called
 
 
 def test_given_a_bug_raised_while_handling_an_outage_when_it_escapes_then_it_is_not_called_an_outage():
-    from shopwave.clients.wave import WaveTransportError
+    from shopwave.wave.client import WaveTransportError
 
     try:
         try:

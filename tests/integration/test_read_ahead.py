@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from shopwave.engine.sides import WaveSide
+from shopwave.wave.side import WaveSide
 
 
 def customer(i: int) -> dict:

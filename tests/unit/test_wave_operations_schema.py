@@ -5,8 +5,8 @@ import pytest
 from graphql import parse, validate
 
 from devstack.wave_sandbox import load_wave_schema
-from shopwave.clients import wave_operations as ops
-from shopwave.engine import catalog
+from shopwave.wave import operations as ops
+from shopwave.wave import catalog
 from shopwave.flows import FLOWS
 
 ENTITIES = {flow.entity.name: flow.entity for flow in FLOWS.values()}

@@ -1,5 +1,5 @@
 """WaveFilterPager on canned responses: it re-filters instead of turning offset pages."""
-from shopwave.engine.paging import WaveFilterPager
+from shopwave.wave.paging import WaveFilterPager
 from shopwave.flows.customers import CUSTOMER
 
 

@@ -17,8 +17,8 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from . import runtime, webhook
-from .clients.wave import WaveTransportError
-from .clients.webshop import WebshopTransportError
+from .wave.client import WaveTransportError
+from .webshop.client import WebshopTransportError
 from .config import optional_secret, secret
 from .engine import Report
 from .flows import FLOWS

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from .clients.wave import WaveClient
-from .clients.webshop import WebshopClient
+from .wave.client import WaveClient
+from .webshop.client import WebshopClient
 from .config import Settings, secret
 from .engine import Engine
-from .engine.catalog import WaveCatalog, options_from_env
-from .engine.sides import ShopSide, WaveSide
+from .wave.catalog import WaveCatalog, options_from_env
+from .wave.side import WaveSide
+from .webshop.side import ShopSide
 from .flows import flow_for
 from .mapping import SHOP, WAVE
 from .state import StateStore

@@ -5,13 +5,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
-from ..mapping import SHOP, WAVE, Mapping
+from ..mapping import SIDES, Mapping, other_side
 
 Record = dict[str, Any]
 
 
 def never(record: Record) -> bool:
     return False
+
+
+def without_actions(payload: Record) -> tuple[Record, list[str]]:
+    """Split a document into fields and the `@action` markers set in it (mutations of their own)."""
+    return ({k: v for k, v in payload.items() if not k.startswith("@")},
+            [k for k, v in payload.items() if k.startswith("@") and v])
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class Entity:
     mapping: Mapping
     shop: ShopResource
     wave: WaveResource
-    creates_in: frozenset[str] = frozenset({SHOP, WAVE})  # sides the sync may create records in
+    creates_in: frozenset[str] = frozenset(SIDES)  # sides the sync may create records in
     when_deleted: dict[str, WhenDeleted] = field(default_factory=dict)  # by the side deleting; default STOP_SYNCING
     skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
     link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other
@@ -94,9 +100,9 @@ class Entity:
 class Flow:
     name: str  # "customer_to_wave"
     entity: Entity
-    source: str  # SHOP or WAVE
+    source: str  # the side it reads (mapping.SIDES)
     page_size: int = 100
 
     @property
     def target(self) -> str:
-        return WAVE if self.source == SHOP else SHOP
+        return other_side(self.source)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..clients.errors import Refused, Stale, Unavailable
 from ..mapping import BadValue
 from ..state import LinkRaced
-from .context import MissingDependency
+from ..mapping.context import MissingDependency
 
 
 class ClaimBusy(Exception):

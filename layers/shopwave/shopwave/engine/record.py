@@ -15,7 +15,7 @@ from ..clients.errors import Refused
 from ..mapping import Basis, state_hash
 from ..state import Link
 from . import merge as merging
-from .context import MissingDependency, SyncContext
+from ..mapping.context import MissingDependency, SyncContext
 from .declarations import Flow, Record, WhenDeleted
 from .outcomes import Ambiguous, CounterpartMissing
 from .report import Report

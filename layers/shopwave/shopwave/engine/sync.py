@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..mapping import state_hash
 from ..state import Link, StateStore
-from .context import SyncContext
+from ..mapping.context import SyncContext
 from .declarations import Flow, Record
 from .outcomes import PARKS_THE_RECORD, STOPS_THE_RUN, UNREADABLE, ClaimBusy
 from .record import ReadAhead, RecordSync, basis_of, usable

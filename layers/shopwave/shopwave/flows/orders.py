@@ -1,9 +1,9 @@
 """Orders in the webshop, invoices in Wave (SYNC.md: Order / invoice)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..engine.catalog import days_after
 from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping, get_path, values
 
@@ -28,6 +28,10 @@ class Reference(Codec):
     def refs(self, side, record):
         raw = get_path(record, self.shop if side == SHOP else self.wave)
         return [(self.entity, side, raw)] if raw else []
+
+
+def days_after(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 class DueDate(Codec):

@@ -16,6 +16,11 @@ SHOP = "shop"
 WAVE = "wave"
 SIDES = (SHOP, WAVE)
 
+
+def other_side(side: str) -> str:
+    """The side a flow from `side` writes to."""
+    return next(s for s in SIDES if s != side)
+
 Record = dict[str, Any]
 
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from ..clients.wave import WaveClient
+from .client import WaveClient
 from ..mapping import values
 
 SALES_TAXES = ("query SalesTaxes($businessId: ID!, $page: Int!) { business(id: $businessId) { "
@@ -145,10 +145,3 @@ def options_from_env(environ) -> dict[str, Any]:
         "invoice_title": environ.get("INVOICE_TITLE", "Order {number}"),
         "payment_terms_days": int(environ.get("PAYMENT_TERMS_DAYS", "30")),
     }
-
-
-def days_after(day: str, days: int) -> str:
-    from datetime import date, timedelta
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
-
-

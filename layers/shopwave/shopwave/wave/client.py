@@ -6,9 +6,9 @@ from typing import Any
 
 import requests
 
-from .errors import Refused, Unavailable
-from .ratelimit import RateLimiter
-from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session, throttled_answers
+from ..clients.errors import Refused, Unavailable
+from ..clients.ratelimit import RateLimiter
+from ..clients.http import RETRYABLE_STATUS, CallCounter, attempts_made, session, throttled_answers
 
 
 class WaveError(Exception):

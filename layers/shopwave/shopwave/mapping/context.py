@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..mapping import SHOP
+from .core import SHOP
 
 
 class MissingDependency(Exception):

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import requests
 
-from .errors import Refused, Stale, Unavailable
-from .ratelimit import RateLimiter
-from .http import RETRYABLE_STATUS, CallCounter, attempts_made, session
+from ..clients.errors import Refused, Stale, Unavailable
+from ..clients.ratelimit import RateLimiter
+from ..clients.http import RETRYABLE_STATUS, CallCounter, attempts_made, session
 
 
 class WebshopError(Exception):

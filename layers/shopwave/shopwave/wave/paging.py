@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Iterator
 
-from ..clients import wave_operations as ops
-from . import timestamps
+from ..engine import timestamps
+from . import operations as ops
 
 Record = dict[str, Any]
 
