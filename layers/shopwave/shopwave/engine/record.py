@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .sync import Engine
 
 logger = logging.getLogger("shopwave.engine")
-MAX_DEPENDENCIES = 25
 
 
 @dataclass
@@ -38,6 +37,15 @@ class ReadAhead:
 
     def without_lookups(self) -> "ReadAhead":
         return ReadAhead(self.counterparts)
+
+
+def references(mapping, side: str, record: Record, ctx: SyncContext | None = None) -> list[tuple[str, str, str]]:
+    """(entity, side, id) of the linked records a record points to; none for one too malformed
+    to say (its canonical read parks it with the reason)."""
+    try:
+        return [ref for ref in mapping.refs(side, record, ctx) if ref[2]]
+    except (KeyError, TypeError):
+        return []
 
 
 def basis_of(link: Link | None, side: str) -> Basis | None:
@@ -59,21 +67,29 @@ class RecordSync:
 
     # -- dependencies, then the record --------------------------------------------------------
     def run(self) -> None:
-        """SYNC.md rule 5: a record pointing at unlinked ones gets them synced first, then goes on."""
-        for _ in range(MAX_DEPENDENCIES):
-            try:
-                if isinstance(self.state, Exception):
-                    raise self.state
-                return self.sync()
-            except MissingDependency as missing:
-                logger.info("syncing a dependency first", extra={"entity": missing.entity, "record_id": missing.record_id})
-                self.report.dependencies += 1
-                self.engine.sync_ids(self.engine.flow_for(missing.entity, missing.side), [missing.record_id], self.ctx)
-                if not self.ctx.linked(missing.entity, missing.side, missing.record_id):
-                    raise  # the dependency could not be linked (parked, refused): this record waits
-                self.link = self.store.get_link(self.entity.name, self.flow.source, self.record_id)
-                self.state = self.engine.canonical(self.flow.source, self.mapping, self.record, self.ctx, self.link)
-        raise MissingDependency(self.entity.name, self.flow.source, self.record_id)
+        """SYNC.md rule 5: the linked records this one points to (the mapping's declared
+        references) are synced first; one that cannot be linked makes this record wait, parked.
+        A record that cannot be read for itself (a bad value) is parked before anything is synced for it."""
+        if isinstance(self.state, Exception) and not isinstance(self.state, MissingDependency):
+            raise self.state
+        if self.sync_dependencies():
+            self.link = self.store.get_link(self.entity.name, self.flow.source, self.record_id)
+            self.state = self.engine.canonical(self.flow.source, self.mapping, self.record, self.ctx, self.link)
+        if isinstance(self.state, Exception):
+            raise self.state
+        self.sync()
+
+    def sync_dependencies(self) -> bool:
+        """Sync each unlinked reference through its own flow; whether any was synced."""
+        unlinked = [ref for ref in dict.fromkeys(references(self.mapping, self.flow.source, self.record, self.ctx))
+                    if not self.ctx.linked(*ref, cached=True)]
+        for entity, side, record_id in unlinked:
+            logger.info("syncing a dependency first", extra={"entity": entity, "record_id": record_id})
+            self.report.dependencies += 1
+            self.engine.sync_ids(self.engine.flow_for(entity, side), [record_id], self.ctx)
+            if not self.ctx.linked(entity, side, record_id):
+                raise MissingDependency(entity, side, record_id)  # parked or refused: this record waits
+        return bool(unlinked)
 
     def sync(self) -> None:
         deleted = self.source.deleted(self.entity, self.record)

@@ -20,7 +20,7 @@ from ..state import Link, StateStore
 from ..mapping.context import SyncContext
 from .declarations import Flow, Record
 from .outcomes import PARKS_THE_RECORD, STOPS_THE_RUN, UNREADABLE, ClaimBusy
-from .record import ReadAhead, RecordSync, basis_of, usable
+from .record import ReadAhead, RecordSync, basis_of, references, usable
 from .report import Report
 from .workers import Workers
 
@@ -130,7 +130,7 @@ class Engine:
         source, mapping = self.sides[flow.source], flow.entity.mapping
         run.report.read += len(records)
         links = self.store.get_links(flow.entity.name, flow.source, [source.record_id(r) for r in records])
-        ctx.prefetch([ref for r in records for ref in _refs(mapping, flow.source, r)])
+        ctx.prefetch([ref for r in records for ref in references(mapping, flow.source, r, ctx)])
         states = {(i := source.record_id(r)): self.canonical(flow.source, mapping, r, ctx, links.get(i)) for r in records}
         changed = [links[i].id_on(flow.target) for i, s in states.items()
                    if i in links and isinstance(s, dict) and state_hash(s) != links[i].state_hash]
@@ -142,7 +142,7 @@ class Engine:
             run.report.failures.append(f"{flow.name}: reading the page's counterparts: {exc}")
             logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
             return []  # as if its first record had failed: nothing handled, the watermark stays
-        ctx.prefetch([ref for r in ahead.counterparts.values() for ref in _refs(mapping, flow.target, r)])
+        ctx.prefetch([ref for r in ahead.counterparts.values() for ref in references(mapping, flow.target, r, ctx)])
 
         def handle(record: Record) -> tuple[bool, Report]:
             record_id = source.record_id(record)
@@ -235,9 +235,3 @@ class Engine:
             raise
         self.store.release(key, token)  # a crash (not an Exception) leaves the lease to expire
 
-
-def _refs(mapping, side: str, record: Record) -> list[tuple[str, str, str]]:
-    try:
-        return [(entity, side, rid) for entity, side, rid in mapping.refs(side, record)]
-    except (KeyError, TypeError):
-        return []

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine.declarations import Entity, Record, ShopResource, WaveLookup, WaveResource
-from ..mapping import WAVE, Codec, Field, Mapping, address_fields
+from ..mapping import WAVE, Code, Codec, Field, Mapping, address_fields
 from ..mapping import values
 
 
@@ -68,7 +68,7 @@ CUSTOMER_MAPPING = Mapping((
     Field("phone", shop="phone", wave="phone"),
     Field("mobile", shop="mobile", wave="mobile"),
     Field("website", shop="website", wave="website"),
-    Field("currency", shop="currency", wave="currency.code", wave_input="currency", kind="code"),
+    Field("currency", shop="currency", wave="currency.code", wave_input="currency", value=Code()),
     Field("notes", shop="notes", wave="internalNotes"),
     *address_fields("billing", shop="billing_address", wave="address"),
     Field("shipping.name", shop="shipping.name", wave="shippingDetails.name"),

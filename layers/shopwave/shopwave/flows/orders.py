@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
-from ..mapping import SHOP, WAVE, Codec, Field, Mapping, get_path, values
+from ..mapping import SHOP, WAVE, Code, Codec, Field, Mapping, get_path, values
 
 ORDER_DISCOUNT = "Order discount"
 CENT = Decimal("0.01")
@@ -25,7 +25,7 @@ class Reference(Codec):
     def write(self, side, current, state, ctx):
         return {(self.shop if side == SHOP else self.wave_input): ctx.side_id(self.entity, side, state[self.entity])}
 
-    def refs(self, side, record):
+    def refs(self, side, record, ctx=None):
         raw = get_path(record, self.shop if side == SHOP else self.wave)
         return [(self.entity, side, raw)] if raw else []
 
@@ -126,10 +126,13 @@ class Lines(Codec):
                 "product_id": line["product"], "description": line["description"], "quantity": line["quantity"],
                 "unit_price": str(price), "discount": str(discount), "tax_rate": line["tax_rate"]}
 
-    def refs(self, side, record):
+    def refs(self, side, record, ctx=None):
         if side == SHOP:
             return [("product", SHOP, line["product_id"]) for line in record.get("lines") or [] if line.get("product_id")]
-        return [("product", WAVE, item["product"]["id"]) for item in record.get("items") or []]
+        # the order discount's item is on the discount product, which no shop product stands for
+        discount_product = ctx.catalog.existing_discount_product_id() if ctx is not None and _has_discount(record) else None
+        return [("product", WAVE, item["product"]["id"]) for item in record.get("items") or []
+                if not _is_order_discount(item, discount_product)]
 
 
 def net_unit_price(quantity: Decimal, price: Decimal, discount: Decimal, rate: Decimal | None) -> Decimal:
@@ -239,7 +242,7 @@ ORDER_MAPPING = Mapping((
     Field("po_number", shop="po_number", wave="poNumber"),
     Field("order_date", shop="order_date", wave="invoiceDate"),
     Field("due_date", codec=DueDate()),
-    Field("currency", shop="currency", wave="currency.code", wave_input="currency", kind="code"),
+    Field("currency", shop="currency", wave="currency.code", wave_input="currency", value=Code()),
     Field("note", shop="note", wave="memo"),
     Field("lines", codec=Lines()),
     Field("order_discount", codec=OrderDiscount(), only_to=WAVE),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
-from ..mapping import SHOP, WAVE, Codec, Field, Mapping
+from ..mapping import SHOP, WAVE, Codec, Field, Mapping, Money
 
 
 class Archived(Codec):
@@ -26,7 +26,7 @@ class Archived(Codec):
 PRODUCT_MAPPING = Mapping((
     Field("name", shop="name", wave="name"),
     Field("description", shop="description", wave="description"),
-    Field("price", shop="price", wave="unitPrice", kind="decimal", shop_places=2, minimum=Decimal(0)),
+    Field("price", shop="price", wave="unitPrice", value=Money(minimum=Decimal(0), shop_places=2)),
     Field("archived", codec=Archived()),
 ))
 

@@ -45,8 +45,11 @@ class SyncContext:
             self._remember(link)
         return self._links[key]
 
-    def linked(self, entity: str, side: str, record_id: str) -> bool:
-        """Whether the record has a link now (looked up afresh)."""
+    def linked(self, entity: str, side: str, record_id: str, *, cached: bool = False) -> bool:
+        """Whether the record has a link now: looked up afresh, or with `cached` taken from the
+        links already known (a page prefetches its references' links) before asking again."""
+        if cached and (entity, side, record_id) in self._links:
+            return True
         self.forget(entity, side, record_id)
         self.prefetch([(entity, side, record_id)])
         return (entity, side, record_id) in self._links

@@ -74,8 +74,59 @@ class Codec:
     def follow(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
         return self.write(side, current, state, ctx)
 
-    def refs(self, side: str, record: Record) -> list[tuple[str, str]]:
+    def refs(self, side: str, record: Record, ctx: Any = None) -> list[tuple[str, str, str]]:
+        """(entity, side, id) of each linked record this field points to."""
         return []
+
+
+class Text:
+    """A value that travels verbatim; empty means absent on both sides."""
+    after: tuple[str, ...] = ()  # canonical fields read before this one (a region needs its country)
+
+    def normalise(self, raw: Any, state: Record) -> Any:
+        return values.text(raw)
+
+    def to_side(self, side: str, value: Any) -> Any:
+        return value
+
+
+class Code(Text):
+    """An ISO code (currency, country): compared case-insensitively, upper case canonical."""
+
+    def normalise(self, raw: Any, state: Record) -> Any:
+        return values.code(raw)
+
+
+@dataclass(frozen=True)
+class Money(Text):
+    """A decimal amount, compared as its shortest exact string; never below `minimum`; written to
+    the shop with `shop_places` fixed decimals ("19.90")."""
+    minimum: Decimal | None = None
+    shop_places: int | None = None
+
+    def normalise(self, raw: Any, state: Record) -> Any:
+        return values.decimal(raw, minimum=self.minimum)
+
+    def to_side(self, side: str, value: Any) -> Any:
+        if value is None or side != SHOP or self.shop_places is None:
+            return value
+        return str(Decimal(value).quantize(Decimal(1).scaleb(-self.shop_places), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Region(Text):
+    """An ISO 3166-2 subdivision; a shop's local part (`ON`) is read with its `country` field's value."""
+    country: str = ""
+
+    @property
+    def after(self) -> tuple[str, ...]:
+        return (self.country,)
+
+    def normalise(self, raw: Any, state: Record) -> Any:
+        return values.region(raw, state.get(self.country))
+
+
+TEXT = Text()
 
 
 @dataclass(frozen=True)
@@ -84,10 +135,7 @@ class Field:
     shop: str | None = None
     wave: str | None = None
     wave_input: str | None = None  # where Wave's input takes it, when not where Wave returns it
-    kind: str = "text"  # text | code | decimal | region | date | flag
-    country: str | None = None  # for kind "region": the canonical field holding the country
-    shop_places: int | None = None  # money written to the shop with fixed decimals ("19.90")
-    minimum: Decimal | None = None
+    value: Text = TEXT  # the value's type: Text, Code, Money, Region
     codec: Codec | None = None
     only_to: str | None = None  # travels one way only, into this side (payments: into the shop)
     create_only: bool = False  # set when the sync creates a record, never compared afterwards
@@ -104,21 +152,10 @@ class Field:
         return path.split(".")[0] if path and "." in path else None
 
     def normalise(self, raw: Any, state: Record) -> Any:
-        if self.kind == "code":
-            return values.code(raw)
-        if self.kind == "decimal":
-            return values.decimal(raw, minimum=self.minimum)
-        if self.kind == "region":
-            return values.region(raw, state.get(self.country))
-        if self.kind == "flag":
-            return bool(raw)
-        return values.text(raw)
+        return self.value.normalise(raw, state)
 
     def to_side(self, side: str, value: Any) -> Any:
-        if value is not None and self.kind == "decimal" and side == SHOP and self.shop_places is not None:
-            quantum = Decimal(1).scaleb(-self.shop_places)
-            return str(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
-        return value
+        return self.value.to_side(side, value)
 
 
 class Mapping:
@@ -126,8 +163,8 @@ class Mapping:
         every = tuple(fields)
         self.fields = tuple(f for f in every if not f.create_only)
         self.create_fields = tuple(f for f in every if f.create_only)
-        # Regions need their country first, so they are read last.
-        self._read_order = sorted(self.fields, key=lambda f: f.kind == "region")
+        # A value that reads another (a region, its country) is read after the plain ones.
+        self._read_order = sorted(self.fields, key=lambda f: bool(f.value.after))
         self.names = tuple(f.name for f in self.fields)
 
     def one_way_into(self, side: str) -> frozenset[str]:
@@ -156,8 +193,9 @@ class Mapping:
         field = next(f for f in self.fields if f.name == name)
         return field.normalise(get_path(record, field.read_path(side)), {})
 
-    def refs(self, side: str, record: Record) -> list[tuple[str, str]]:
-        return [ref for f in self.fields if f.codec is not None for ref in f.codec.refs(side, record)]
+    def refs(self, side: str, record: Record, ctx: Any = None) -> list[tuple[str, str, str]]:
+        """(entity, side, id) of every linked record the record points to: its dependencies."""
+        return [ref for f in self.fields if f.codec is not None for ref in f.codec.refs(side, record, ctx)]
 
     def payload(self, side: str, state: Record, names: Iterable[str] | None = None,
                 current: Record | None = None, ctx: Any = None) -> Record:
@@ -207,7 +245,7 @@ def address_fields(name: str, *, shop: str, wave: str) -> tuple[Field, ...]:
         Field(f"{name}.city", shop=f"{shop}.city", wave=f"{wave}.city"),
         Field(f"{name}.postal_code", shop=f"{shop}.postal_code", wave=f"{wave}.postalCode"),
         Field(f"{name}.country", shop=f"{shop}.country", wave=f"{wave}.country.code",
-              wave_input=f"{wave}.countryCode", kind="code"),
+              wave_input=f"{wave}.countryCode", value=Code()),
         Field(f"{name}.region", shop=f"{shop}.region", wave=f"{wave}.province.code",
-              wave_input=f"{wave}.provinceCode", kind="region", country=f"{name}.country"),
+              wave_input=f"{wave}.provinceCode", value=Region(country=f"{name}.country")),
     )
