@@ -11,6 +11,6 @@ from .clock import LogicalClock
 from .shop import MemoryShopSide
 from .store import MemoryStore
 from .wave import MemoryCatalog, MemoryWaveSide
-from .world import World, world
+from .world import World, make_world, world
 
-__all__ = ["LogicalClock", "MemoryCatalog", "MemoryShopSide", "MemoryStore", "MemoryWaveSide", "World", "world"]
+__all__ = ["LogicalClock", "MemoryCatalog", "MemoryShopSide", "MemoryStore", "MemoryWaveSide", "World", "make_world", "world"]

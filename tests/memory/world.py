@@ -15,7 +15,7 @@ out, parked records fall due) and `world.crash_at(point)` stops a run dead at an
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -58,7 +58,7 @@ class World:
         self.catalog = MemoryCatalog(self.sides[WAVE], self.options)
         self.store = MemoryStore(clock=self.wall, park_backoff=timedelta(seconds=park_backoff),
                                  park_max_attempts=park_max_attempts)
-        self._crash_points: dict[str, int] = {}
+        self._hooks: list[list] = []  # [checkpoint, passes left before it acts, action]
         self.engine = Engine(self.store, self.sides, flows=flow_for, catalog=self.catalog, options=self.options,
                              claim_lease=timedelta(seconds=claim_lease), claim_wait=claim_wait,
                              sweep_lease=timedelta(seconds=sweep_lease), checkpoint=self._checkpoint,
@@ -115,14 +115,23 @@ class World:
     def crash_at(self, point: str, after: int = 0) -> None:
         """The next run dies at the engine checkpoint `point` ("after_remote_write",
         "after_link_write", "after_record", "after_watermark"), after passing it `after` times."""
-        self._crash_points[point] = after
+        def crash():
+            raise Crash(point)
+        self.at(point, crash, after)
+
+    def at(self, point: str, action: Callable[[], Any], after: int = 0) -> None:
+        """Do `action` once, the `after`+1-th time a run passes the checkpoint `point` (another
+        writer acting in the middle of a run, a crash)."""
+        self._hooks.append([point, after, action])
 
     def _checkpoint(self, point: str) -> None:
-        if point in self._crash_points:
-            if self._crash_points[point] == 0:
-                del self._crash_points[point]
-                raise Crash(point)
-            self._crash_points[point] -= 1
+        for hook in list(self._hooks):
+            if hook[0] == point:
+                if hook[1] == 0:
+                    self._hooks.remove(hook)
+                    hook[2]()
+                else:
+                    hook[1] -= 1
 
 
 @pytest.fixture
@@ -130,3 +139,16 @@ def world():
     built = World()
     yield built
     built.close()
+
+
+@pytest.fixture
+def make_world():
+    """Worlds with their own settings: `make_world(park_max_attempts=3, ...)`."""
+    built: list[World] = []
+
+    def make(**settings) -> World:
+        built.append(World(**settings))
+        return built[-1]
+    yield make
+    for each in built:
+        each.close()
