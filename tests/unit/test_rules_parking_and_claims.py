@@ -148,3 +148,16 @@ def test_given_two_writers_that_read_one_link_when_both_save_then_the_second_los
         world.store.save_link(stale)
 
     assert world.link("customer", customer["id"]).state["phone"] == "first writer"
+
+
+def test_given_a_backfill_written_four_records_at_a_time_when_it_settles_then_every_record_has_exactly_one_counterpart(make_world):
+    world = make_world(concurrency=4)
+    customers = [world.shop.create("customers", {**ADA, "email": f"c{i}@example.com"}) for i in range(24)]
+    world.wave.create_customer(name="Ada Lovelace", email="c7@example.com")  # one to adopt
+
+    report = world.run(FLOW)
+    world.settle()
+
+    assert (report.created, report.adopted, report.parked) == (23, 1, 0)
+    assert sorted(c["email"] for c in world.wave.customers()) == sorted(c["email"] for c in customers)
+    assert len({world.link("customer", c["id"]).wave_id for c in customers}) == 24
