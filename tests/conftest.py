@@ -10,3 +10,33 @@ os.environ.update({
 })
 for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
+
+
+# -- tiers -------------------------------------------------------------------------------------
+# `python3 dev.py test -m "not slow"` is the fast tier (the rules on the in-memory systems,
+# unit tests, the sandboxes, the template, the gateway and the ops tool); `python3 dev.py test`
+# and CI run everything. What is slow is marked here by where it lives, so a new test in one of
+# these places is in the right tier without a marker of its own.
+import pytest  # noqa: E402
+
+TESTS = __import__("pathlib").Path(__file__).resolve().parent
+SLOW = {  # path under tests/ -> markers
+    "integration": ("slow", "integration"),  # both sandboxes over HTTP, moto, every flow end to end
+    "chaos": ("slow", "integration"),  # seeded random runs under faults and crashes
+    "artifact": ("slow",),  # sam build, checkov, the built functions in a python3.12 process
+    "contract/test_sandbox_fuzz.py": ("slow",),  # schemathesis against the webshop sandbox
+    "test_demo.py": ("slow", "integration"),
+    "test_dev_serve.py": ("slow", "integration"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        try:
+            where = item.path.resolve().relative_to(TESTS).as_posix()
+        except ValueError:
+            continue
+        for prefix, markers in SLOW.items():
+            if where == prefix or where.startswith(prefix.rstrip("/") + "/"):
+                for marker in markers:
+                    item.add_marker(marker)

@@ -24,3 +24,21 @@ def chaos_stack(monkeypatch, stack):
     yield stack
     stack.wave.set_fault_rate(0)
     stack.shop.set_fault_rate(0)
+
+
+def record_seed(request, seed: int, ops: int) -> None:
+    """Name the run in the test's report, so the summary shows it whether it passed or not."""
+    request.node.user_properties.append(("chaos", f"CHAOS_SEED={seed} CHAOS_OPS={ops}"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """`chaos seeds`: every chaos run of the session with its seed, passed or failed, so a run
+    that passed by luck can be repeated as well as one that failed."""
+    runs = [(report.nodeid, report.outcome, value)
+            for reports in terminalreporter.stats.values() for report in reports
+            if getattr(report, "when", None) == "call"
+            for name, value in getattr(report, "user_properties", ()) if name == "chaos"]
+    if runs:
+        terminalreporter.write_sep("-", "chaos seeds")
+        for nodeid, outcome, value in runs:
+            terminalreporter.write_line(f"{value}  {outcome}  {nodeid.rpartition('::')[2]}")

@@ -16,10 +16,11 @@ from datetime import timedelta
 from typing import Any, Callable, Iterable, Iterator
 
 from ..mapping import state_hash
-from ..state import Link, StateStore
 from ..mapping.context import SyncContext
+from ..state import Link
 from .declarations import Flow, Record
 from .outcomes import PARKS_THE_RECORD, STOPS_THE_RUN, UNREADABLE, ClaimBusy
+from .ports import Side, Store
 from .record import ReadAhead, RecordSync, basis_of, references, usable
 from .report import Report
 from .workers import Workers
@@ -36,7 +37,7 @@ class Run:
 
 
 class Engine:
-    def __init__(self, store: StateStore, sides: dict[str, Any], *, flows: Callable[[str, str], Flow],
+    def __init__(self, store: Store, sides: dict[str, Side], *, flows: Callable[[str, str], Flow],
                  catalog: Any = None, options: dict[str, Any] | None = None,
                  claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0,
                  sweep_lease: timedelta = timedelta(minutes=15), checkpoint: Callable[[str], None] | None = None,

@@ -1,0 +1,273 @@
+"""Wave as a Side (ports.Deletes), in memory: the Wave sandbox's own store and rules
+(devstack/wave_sandbox/store.py, invoices.py: records in the GraphQL node shape, the business
+currency filled in on a customer created without one, invoice numbering and totals, archiving
+that cannot be undone, paid invoices that refuse changes), called directly instead of through
+GraphQL. Which store method a declared mutation is, and which table a resource lives in, come
+from the entity's declaration (`WaveResource`), so a new entity needs nothing here.
+
+`MemoryCatalog` answers what the invoice mapping asks of Wave's business (engine/catalog.py's
+methods): sales taxes by rate or as configured, and the product that carries discounts.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from devstack.wave_sandbox import InputErrors, WaveSandbox
+from shopwave.clients.errors import Refused
+from shopwave.engine import timestamps
+from shopwave.engine.declarations import Entity, Record
+from shopwave.mapping import WAVE, BadValue, values
+
+from .faults import Faults
+
+
+def _method(mutation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", mutation).lower()  # customerCreate -> customer_create
+
+
+def _ms(stamp: str) -> int:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return int(moment.astimezone(timezone.utc).timestamp() * 1000 // 1)
+
+
+def _filter(partition: str) -> dict[str, Any]:
+    """A partition's list arguments ("isArchived: false") as field -> value."""
+    found = {}
+    for part in filter(None, (p.strip() for p in partition.split(","))):
+        name, _, raw = part.partition(":")
+        raw = raw.strip()
+        found[name.strip()] = {"true": True, "false": False, "null": None}.get(raw, raw.strip('"'))
+    return found
+
+
+def _folded(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _split(payload: Record) -> tuple[Record, list[str]]:
+    """A document's fields, and its `@action` markers (mutations of their own)."""
+    return ({k: v for k, v in payload.items() if not k.startswith("@")},
+            [k for k, v in payload.items() if k.startswith("@") and v])
+
+
+class MemoryWaveSide:
+    name = WAVE
+
+    def __init__(self, sandbox: WaveSandbox, options: dict[str, Any] | None = None):
+        self.sandbox = sandbox
+        self.store = sandbox.store
+        self.options = options or {}
+        self.faults = Faults("Wave")
+
+    def new_run(self) -> None:
+        pass  # nothing cached: every look-up reads the business as it is now
+
+    # -- what a record says -------------------------------------------------------------------
+    @staticmethod
+    def record_id(record: Record) -> str:
+        return str(record["id"])
+
+    @staticmethod
+    def stamp(record: Record) -> str:
+        return timestamps.normalise(record.get("modifiedAt"))
+
+    @staticmethod
+    def deleted(entity: Entity, record: Record) -> bool:
+        return entity.wave.deleted(record)
+
+    @staticmethod
+    def takes_writes(entity: Entity, record: Record) -> bool:
+        return True
+
+    @staticmethod
+    def must_replace(entity: Entity, record: Record, state: Record) -> bool:
+        return entity.wave.replace_when(record, state)
+
+    @staticmethod
+    def deletable(entity: Entity, record: Record) -> bool:
+        return entity.wave.delete is not None and entity.wave.deletable(record)
+
+    @staticmethod
+    def status_of(entity: Entity, record: Record) -> str:
+        return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
+
+    # -- reading --------------------------------------------------------------------------------
+    def _table(self, entity: Entity) -> dict[str, Record]:
+        return getattr(self.store, f"{entity.wave.list_field}_by_id")
+
+    def _listed(self, entity: Entity, partition: str) -> list[Record]:
+        """The list as Wave answers it, oldest change first (MODIFIED_AT_ASC); under the store's lock."""
+        wanted = _filter(partition)
+        records = [r for r in self._table(entity).values() if all(r.get(k) == v for k, v in wanted.items())]
+        return sorted(records, key=lambda r: (_ms(r["modifiedAt"]), r["id"]))
+
+    def partitions(self, entity: Entity) -> list[str]:
+        return list(entity.wave.partitions)
+
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+        """Keyset pages by (modifiedAt, id) from just before `since`, each read afresh: a record
+        modified meanwhile moves behind the key and comes again, none is skipped."""
+        after: tuple[int, str] = (_ms(since) - 1, "\uffff") if since else (-1, "")
+        while True:
+            self.faults.check("pages")
+            with self.store.lock:
+                page = [self.store.copy(r) for r in self._listed(entity, partition)
+                        if (_ms(r["modifiedAt"]), r["id"]) > after][:page_size]
+            yield page
+            if len(page) < page_size:
+                return
+            after = (_ms(page[-1]["modifiedAt"]), page[-1]["id"])
+
+    def fetch(self, entity: Entity, record_id: str) -> Record | None:
+        return self.fetch_many(entity, [record_id]).get(record_id)
+
+    def fetch_many(self, entity: Entity, ids: list[str]) -> dict[str, Record]:
+        self.faults.check("fetch")
+        with self.store.lock:
+            table = self._table(entity)
+            return {i: self.store.copy(table[i]) for i in ids if i in table}
+
+    def look_up_many(self, entity: Entity, states: list[Record], map_=None) -> dict[tuple[str, Any], list[Record]]:
+        """Wave's filtered lists (a customer by email, an invoice by number) for many values:
+        what Wave's filter answers (a superset of the exact matches `candidates` keeps)."""
+        found: dict[tuple[str, Any], list[Record]] = {}
+        for lookup in entity.wave.lookups:
+            if lookup.filter_arg is None:
+                continue  # Wave cannot filter on it: `candidates` scans the list
+            wanted = list(dict.fromkeys(s[lookup.field] for s in states if s.get(lookup.field)))
+            if not wanted:
+                continue
+            self.faults.check("look_up")
+            with self.store.lock:
+                for value in wanted:
+                    needle = str(value).strip().casefold()
+                    found[(lookup.field, value)] = [
+                        self.store.copy(r) for r in self._listed(entity, entity.wave.partitions[0])
+                        if needle in str(r.get(lookup.filter_arg) or "").casefold()]
+        return found
+
+    def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
+                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+        known = dict(known or {})
+        if any((lookup.field, state[lookup.field]) not in known
+               for lookup in entity.wave.lookups if lookup.filter_arg and state.get(lookup.field)):
+            known.update(self.look_up_many(entity, [state]))
+        found: dict[str, Record] = {}
+        for lookup in entity.wave.lookups:
+            value = state.get(lookup.field)
+            if not value:
+                continue
+            if lookup.filter_arg is None:
+                self.faults.check("look_up")
+                with self.store.lock:
+                    nodes = [self.store.copy(r) for r in self._listed(entity, entity.wave.partitions[0])]
+            else:
+                nodes = known[(lookup.field, value)]
+            found.update((n["id"], n) for n in nodes
+                         if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value))
+        # a displayId holding the shop id names the counterpart exactly: it beats other matches
+        field = entity.wave.shop_id_field
+        exact = [r for r in found.values() if field and r.get(field) == source_id]
+        return exact or list(found.values())
+
+    # -- writing --------------------------------------------------------------------------------
+    def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
+        fields, actions = _split(payload)
+        extras = entity.wave.create_extras(source_id, self.options) if entity.wave.create_extras else {}
+        self.faults.check("create")
+        self.store.check_business(self.sandbox.business_id)
+        record = self._mutate(entity.wave.create, {**extras, **fields})
+        return self._run_actions(entity, record, actions)
+
+    def update(self, entity: Entity, current: Record, payload: Record) -> Record:
+        fields, actions = _split(payload)
+        record = current
+        if fields:
+            self.faults.check("update")
+            record = self._mutate(entity.wave.patch, {"id": current["id"], **fields})
+        return self._run_actions(entity, record, actions)
+
+    def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+        for action in actions:
+            self.faults.check("action")
+            record = self._mutate(entity.wave.actions[action], record["id"]) or record
+        return record
+
+    def delete(self, entity: Entity, record: Record) -> None:
+        self.faults.check("delete")
+        self._mutate(entity.wave.delete, record["id"])
+
+    def _mutate(self, mutation: str, argument: Any) -> Record | None:
+        try:
+            return getattr(self.store, _method(mutation))(argument)
+        except InputErrors as refused:  # Wave's didSucceed: false, as the client raises it
+            raise Refused(f"{mutation}: {refused}") from None
+
+
+class UnknownTaxRate(BadValue):
+    """An order line's tax rate has no Wave sales tax: configure SALES_TAX_MAP."""
+
+
+class MemoryCatalog:
+    """Wave's sales taxes and discount product, read from the in-memory business (what
+    engine/catalog.py's WaveCatalog reads over GraphQL)."""
+
+    def __init__(self, side: MemoryWaveSide, options: dict[str, Any] | None = None):
+        self.side, self.store = side, side.store
+        self.options = options or {}
+        self._discount_product: str | None = self.options.get("discount_product_id")
+
+    def _sales_taxes(self) -> list[dict]:
+        with self.store.lock:
+            return [self.store.copy(t) for t in self.store.taxes_by_id.values() if not t["isArchived"]]
+
+    def tax_id_for_rate(self, rate: str) -> str:
+        configured = (self.options.get("sales_tax_map") or {}).get(rate)
+        taxes = self._sales_taxes()
+        if configured:
+            for tax in taxes:
+                if configured in (tax["id"], tax["name"], tax["abbreviation"]):
+                    return tax["id"]
+            raise UnknownTaxRate(f"SALES_TAX_MAP names {configured!r} for rate {rate}, which Wave does not have")
+        matches = [t["id"] for t in taxes if values.decimal(t["rate"]) == rate]
+        if len(matches) != 1:
+            raise UnknownTaxRate(f"{len(matches)} Wave sales taxes have rate {rate}; map it in SALES_TAX_MAP")
+        return matches[0]
+
+    def rate_for_tax(self, tax_id: str, rate: Any = None) -> str | None:
+        configured = {v: k for k, v in (self.options.get("sales_tax_map") or {}).items()}
+        for tax in self._sales_taxes():
+            if tax["id"] == tax_id:
+                for name in (tax["id"], tax["name"], tax["abbreviation"]):
+                    if name in configured:
+                        return configured[name]
+                return values.decimal(tax["rate"])
+        return values.decimal(rate) if rate is not None else None
+
+    def existing_discount_product_id(self) -> str | None:
+        if not self._discount_product:
+            self._discount_product = self._find_product(self._discount_name())
+        return self._discount_product
+
+    def discount_product_id(self) -> str:
+        """Found by name, else created on a DISCOUNTS account (one Wave write)."""
+        with self.store.lock:
+            if not self.existing_discount_product_id():
+                accounts = [a["id"] for a in self.store.accounts_by_id.values() if a["subtype"]["value"] == "DISCOUNTS"]
+                self.side.faults.check("create")
+                self._discount_product = self.store.product_create({
+                    "name": self._discount_name(), "unitPrice": "0",
+                    "description": "Discounts on webshop orders (created by shopwave)",
+                    **({"incomeAccountId": accounts[0]} if accounts else {})})["id"]
+            return self._discount_product
+
+    def _discount_name(self) -> str:
+        return self.options.get("discount_product_name") or "Discount"
+
+    def _find_product(self, name: str) -> str | None:
+        with self.store.lock:
+            active = sorted((p for p in self.store.products_by_id.values() if not p["isArchived"]),
+                            key=lambda p: (p["createdAt"], p["id"]))
+            return next((p["id"] for p in active if p["name"] == name), None)
