@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from ..engine.catalog import days_after
-from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
+from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping, get_path, values
 
 ORDER_DISCOUNT = "Order discount"
@@ -283,4 +283,5 @@ ORDER = Entity(
     creates_in=frozenset({WAVE}),
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
+    duplicate_key=DuplicateKey("number"),
 )
