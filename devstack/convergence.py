@@ -4,15 +4,21 @@
     findings = check(runtime.current())          # or check(rt, entities=["customer"])
     print(findings.summary()); findings.ok
 
+Everything it knows of an entity comes from the flows' declarations (shopwave.flows.FLOWS): which
+entities there are, which sides the sync creates records in, the key duplicates are found by
+(`Entity.duplicate_key`) and the check every linked pair must pass (`Entity.verify`), so a new
+flow is checked with no change here.
+
 It reads both systems only through their public APIs, the way the sync does (the layer's
 sides: webshop GETs with the keyset cursor, Wave GraphQL queries), plus the link table, and
 writes nothing anywhere: no Wave mutation, no webshop POST/PATCH/DELETE, no DynamoDB write
 (no claims either: the discount product is looked up, never created). So an operator can run
 it against a real deployment (`python -m devstack.ops check`) as well as the tests.
 
-Per entity (customer, product, order) it keeps, per record, only its id, the hash of its
-canonical state and the few values it compares (adoption key, totals); records are read
-again by id only for the pairs that differ, to say which fields do.
+Per entity it keeps, per record, only its id, the hash of its canonical state and its
+duplicate key; records are read again by id only for the pairs that differ, to say which fields
+do. For an entity that declares a `verify`, the webshop records of linked pairs are kept until
+their Wave counterparts are read and the pair is verified.
 
 Finding kinds (each finding: entity, kind, shop_id, wave_id, detail):
 - missing:    a webshop record that should have a Wave counterpart and has no link (not the
@@ -20,16 +26,17 @@ Finding kinds (each finding: entity, kind, shop_id, wave_id, detail):
               products never synced); for entities the sync also creates in the shop
               (customers), a Wave record with no link.
 - duplicate:  two links naming one Wave record; the two copies of a link disagreeing; Wave
-              records sharing an email (customers), exact name (products, not the discount
-              product) or invoice number (invoices), at least one of them linked, more of them
-              than the webshop has records with that value.
+              records sharing the entity's duplicate key (e.g. a customer's email, case-folded;
+              a product's exact name, not the discount product's), at least one of them linked,
+              more of them than the webshop has records with that value.
 - differing:  an active link whose two records map to different canonical fields (payment,
               which travels only from Wave into the shop, included: once settled it must be
               equal too), or whose records no longer match the link's agreed state.
 - orphaned:   a link whose webshop record or Wave record no longer exists (a soft-deleted
               webshop record still exists; an invoice deleted by policy, link status
               "deleted", is fine); a Wave-keyed link copy no shop-keyed link agrees with.
-- totals:     a linked invoice whose total differs from its order's.
+- totals:     a linked pair its entity's `verify` refuses (e.g. an invoice whose total differs
+              from its order's).
 - pending:    any of the above about a record that is parked in one of the entity's flows:
               the sync knows and retries it; listed, not counted as a failure.
 """
@@ -39,19 +46,22 @@ import argparse
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from shopwave.wave.catalog import UnknownTaxRate
 from shopwave.mapping.context import MissingDependency, SyncContext
 from shopwave.engine.record import basis_of
 from shopwave.flows import FLOWS
-from shopwave.mapping import SHOP, WAVE, BadValue, get_path, state_hash
+from shopwave.mapping import SHOP, WAVE, BadValue, state_hash
 from shopwave.state.store import GAVE_UP
 
 KINDS = ("missing", "duplicate", "differing", "orphaned", "totals", "pending")
 FAILURE_KINDS = KINDS[:-1]
-ENTITIES = ("customer", "product", "order")
+
+
+def entity_names() -> list[str]:
+    """Every entity some flow syncs, in the order FLOWS declares them."""
+    return list(dict.fromkeys(flow.entity.name for flow in FLOWS.values()))
 
 
 # ------------------------------------------------------------------------------- findings
@@ -106,7 +116,6 @@ class Findings:
                 **{kind: [asdict(f) for f in getattr(self, kind)] for kind in KINDS}}
 
 
-# --------------------------------------------------------------------- read-only catalogue
 # ------------------------------------------------------------------------- what is kept
 @dataclass
 class Seen:
@@ -115,8 +124,7 @@ class Seen:
     error: str | None
     deleted: bool
     skip_create: bool = False
-    key: Any = None  # adoption key: email, name or number
-    total: str | None = None
+    key: Any = None  # the entity's duplicate key (an email, a name, a number)
     wave_link: str | None = None  # Wave side: the shop id its Wave-keyed link copy names
 
 
@@ -129,15 +137,14 @@ class LinkSeen:
 
 # ---------------------------------------------------------------------------- the check
 _UNMAPPABLE = (BadValue, MissingDependency, UnknownTaxRate)
-_DUP_KEYS = {"customer": "email", "product": "name", "order": "number"}
 
 
 def check(runtime, entities: Iterable[str] | None = None) -> Findings:
-    """Compare both systems for each entity (default: all three); read-only."""
+    """Compare both systems for each entity (default: every entity FLOWS syncs); read-only."""
     engine = runtime.engine
     catalog = engine.catalog  # reading invoices only looks the discount product up, never creates it
     findings = Findings()
-    wanted = list(entities) if entities else list(ENTITIES)
+    wanted = list(entities) if entities else entity_names()
     page_size = getattr(getattr(runtime, "settings", None), "page_size", 100)
     for name in wanted:
         entity = next(f.entity for f in FLOWS.values() if f.entity.name == name)
@@ -153,6 +160,8 @@ class _Check:
         self.mapping = entity.mapping
         self.flows = {f.source: f.name for f in FLOWS.values() if f.entity is entity}
         self.found: list[Finding] = []
+        self.unverified: dict[str, dict] = {}  # shop id -> its record, until its linked counterpart is read
+        self.refused: list[tuple[str, str, str]] = []  # (shop id, Wave id, what `verify` said)
 
     # -- reading ------------------------------------------------------------------------
     def _canonical(self, side: str, record: dict, link=None) -> tuple[dict | None, str | None]:
@@ -163,28 +172,45 @@ class _Check:
             return None, f"{type(exc).__name__}: {exc}"
 
     def _key(self, side: str, record: dict, state: dict | None) -> Any:
-        name = _DUP_KEYS[self.entity.name]
-        value = state.get(name) if state else self.mapping.value(side, record, name)
+        rule = self.entity.duplicate_key
+        if rule is None:
+            return None
+        value = state.get(rule.field) if state else self.mapping.value(side, record, rule.field)
         if isinstance(value, str):
             value = value.strip()
-            return value.casefold() if self.entity.name == "customer" else value
+            return value.casefold() if rule.casefold else value
         return value or None
 
-    def _read_shop(self) -> dict[str, Seen]:
+    def _read_shop(self, links: dict[str, LinkSeen]) -> dict[str, Seen]:
         side, seen = self.sides[SHOP], {}
         for partition in side.partitions(self.entity):
             for page in side.pages(self.entity, partition, None, self.page_size):
                 for record in page:
+                    record_id = side.record_id(record)
                     state, error = self._canonical(SHOP, record)
-                    seen[side.record_id(record)] = Seen(
+                    seen[record_id] = Seen(
                         hash=state_hash(state) if state else None, error=error,
                         deleted=side.deleted(self.entity, record),
                         skip_create=bool(state) and self.entity.skip_create(state),
-                        key=None if record.get("deleted") else self._key(SHOP, record, state),
-                        total=record.get("total") if self.entity.name == "order" else None)
+                        key=None if record.get("deleted") else self._key(SHOP, record, state))
+                    if self.entity.verify is not None and record_id in links:
+                        self.unverified[record_id] = record
         return seen
 
-    def _read_wave(self) -> dict[str, Seen]:
+    def _verify(self, shop_ids: list[str], wave_id: str, wave_record: dict) -> None:
+        """The entity's own check of a linked pair (e.g. an invoice's total against its order's)."""
+        for shop_id in shop_ids:
+            shop_record = self.unverified.pop(shop_id, None)
+            if shop_record is None:
+                continue
+            try:
+                problem = self.entity.verify({SHOP: shop_record, WAVE: wave_record})
+            except _UNMAPPABLE as exc:
+                problem = f"cannot be checked: {type(exc).__name__}: {exc}"
+            if problem:
+                self.refused.append((shop_id, wave_id, problem))
+
+    def _read_wave(self, by_wave: dict[str, list[str]]) -> dict[str, Seen]:
         side, seen = self.sides[WAVE], {}
         for partition in side.partitions(self.entity):
             for page in side.pages(self.entity, partition, None, self.page_size):
@@ -199,8 +225,9 @@ class _Check:
                     seen[record_id] = Seen(
                         hash=state_hash(state) if state else None, error=error, deleted=deleted,
                         key=None if deleted else self._key(WAVE, record, state),
-                        total=get_path(record, "total.value") if self.entity.name == "order" else None,
                         wave_link=copy.shop_id if copy else None)
+                    if self.entity.verify is not None and record_id in by_wave:
+                        self._verify(by_wave[record_id], record_id, record)
         return seen
 
     def _refs(self, side: str, record: dict) -> list[tuple[str, str, str]]:
@@ -220,12 +247,12 @@ class _Check:
     def run(self) -> None:
         links = {link.shop_id: LinkSeen(link.wave_id, link.status, link.state_hash)
                  for link in self.store.all_links(self.entity.name)}
-        shop = self._read_shop()
-        wave = self._read_wave()
-        self.out.checked[self.entity.name] = {"shop": len(shop), "wave": len(wave), "links": len(links)}
         by_wave: dict[str, list[str]] = defaultdict(list)
         for shop_id, link in links.items():
             by_wave[link.wave_id].append(shop_id)
+        shop = self._read_shop(links)
+        wave = self._read_wave(by_wave)
+        self.out.checked[self.entity.name] = {"shop": len(shop), "wave": len(wave), "links": len(links)}
 
         self._missing(shop, wave, links, by_wave)
         self._duplicates(shop, wave, links, by_wave)
@@ -234,8 +261,8 @@ class _Check:
         self._orphans(links, wave, gone_shop, gone_wave)
         both = [(s, l) for s, l in links.items() if s not in gone_shop and l.wave_id not in gone_wave]
         self._differing(shop, wave, [(s, l) for s, l in both if l.status == "active"])
-        if self.entity.verify is not None:
-            self._totals(shop, wave, both)
+        for shop_id, wave_id, problem in self.refused:
+            self.report("totals", shop_id, wave_id, problem)
         self._sort_pending()
 
     def _absent(self, side: str, ids: list[str]) -> set[str]:
@@ -277,9 +304,12 @@ class _Check:
             if seen is not None and seen.wave_link not in (None, shop_id) and len(by_wave[link.wave_id]) == 1:
                 self.report("duplicate", shop_id, link.wave_id,
                             f"the link's Wave-keyed copy names webshop {seen.wave_link} instead")
-        # Same email / name / number in Wave, at least one linked, more than the webshop has.
+        # Same duplicate key in Wave, at least one linked, more than the webshop has.
+        rule = self.entity.duplicate_key
+        if rule is None:
+            return
         linked = set(by_wave) | {w for w, s in wave.items() if s.wave_link}
-        skip = {_casefold(self.ctx.options.get("discount_product_name", "Discount"))} if self.entity.name == "product" else set()
+        skip = {_casefold(value) for value in rule.exempt(self.ctx.options)}
         groups: dict[Any, list[str]] = defaultdict(list)
         for wave_id, seen in wave.items():
             if seen.key is not None and _casefold(seen.key) not in skip:
@@ -288,14 +318,13 @@ class _Check:
         for seen in shop.values():
             if seen.key is not None:
                 in_shop[seen.key] += 1
-        label = _DUP_KEYS[self.entity.name]
         for key, ids in groups.items():
             if len(ids) < 2 or not linked.intersection(ids) or len(ids) <= in_shop.get(key, 0):
                 continue
             for wave_id in sorted(ids):
                 shop_id = (by_wave.get(wave_id) or [wave[wave_id].wave_link])[0]
                 state = "linked" if wave_id in linked else "not linked"
-                self.report("duplicate", shop_id, wave_id, f"{len(ids)} Wave records share {label} {key!r} "
+                self.report("duplicate", shop_id, wave_id, f"{len(ids)} Wave records share {rule.field} {key!r} "
                                                            f"({state}); the webshop has {in_shop.get(key, 0)}")
 
     def _orphans(self, links, wave, gone_shop, gone_wave) -> None:
@@ -346,15 +375,6 @@ class _Check:
             elif state_hash(yours) != seen_link.state_hash:  # (Wave's: the shop may hold one-way values of its own)
                 self.report("differing", shop_id, seen_link.wave_id, "the link's state hash does not match its state")
 
-    def _totals(self, shop, wave, pairs) -> None:
-        for shop_id, link in pairs:
-            ours, theirs = shop.get(shop_id), wave.get(link.wave_id)
-            if ours is None or theirs is None:
-                continue
-            if _money(ours.total) != _money(theirs.total):
-                self.report("totals", shop_id, link.wave_id,
-                            f"order total {ours.total} but invoice total {theirs.total}")
-
     def _sort_pending(self) -> None:
         """Findings about parked records become pending; parked records with no other finding
         are listed as pending too (e.g. a Wave edit the webshop refuses), so an operator sees
@@ -391,19 +411,12 @@ def _casefold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-def _money(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m devstack.convergence [--entity E] [--json]` (the same as `ops check`)."""
     from shopwave import runtime
 
     parser = argparse.ArgumentParser(prog="python -m devstack.convergence", description=__doc__.splitlines()[0])
-    parser.add_argument("--entity", choices=ENTITIES)
+    parser.add_argument("--entity", choices=entity_names())
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     findings = check(runtime.current(), [args.entity] if args.entity else None)

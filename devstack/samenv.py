@@ -39,8 +39,10 @@ from moto.server import ThreadedMotoServer
 
 from devstack.template import (DEFAULT_TABLE_PREFIX, ROOT, create_tables, dynamodb_table_specs, load_template,
                                parameter_values)
+from devstack.flow_deployment import FlowFunction, flow_functions
 from devstack.wave_sandbox import WaveSandbox
 from devstack.webshop_sandbox import WebshopSandbox
+from shopwave.flows import FLOWS
 
 log = logging.getLogger("devstack.samenv")
 
@@ -57,8 +59,11 @@ FAKE_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SSM")
 SECRET_PARAMETERS = {"WaveTokenParameterName": "wave", "WebshopApiKeyParameterName": "shop_key",
                      "WebhookSecretParameterName": "webhook_secret"}
-WEBHOOK_RESOURCES = {"customers": "webhook_customer.json", "products": "webhook_product.json",
-                     "orders": "webhook_order.json"}
+
+
+def webhook_functions() -> dict[str, FlowFunction]:
+    """{webshop resource: the function of the flow taking its webhooks}, from the flows' registry."""
+    return {f.webhook_route.rsplit("/", 1)[1]: f for f in flow_functions(FLOWS).values() if f.webhook_route}
 
 
 def default_region() -> str:
@@ -163,8 +168,9 @@ class SamEnv:
         folder = Path(folder or self.data_dir / "events")
         folder.mkdir(parents=True, exist_ok=True)
         written = {}
-        for resource, name in WEBHOOK_RESOURCES.items():
-            records = self.shop.all(resource)
+        for resource, function in webhook_functions().items():
+            name = function.webhook_event_file
+            records = self.shop.all(resource) if resource in self.shop.resources else []
             if not records:
                 continue
             event = json.loads((ROOT / "events" / name).read_text(encoding="utf-8"))
@@ -209,9 +215,8 @@ def instructions(env: SamEnv, env_file: Path, events: dict[str, Path]) -> str:
            f"  env-vars file          {rel(env_file)}   (endpoints as a container sees them: {env.container_host})",
            "", "In another shell:", "  sam build",
            f"  sam local invoke CustomerToWaveFunction -e events/schedule.json --env-vars {rel(env_file)}"]
-    out += [f"  sam local invoke {fn} -e {rel(events[res])} --env-vars {rel(env_file)}"
-            for res, fn in (("customers", "CustomerToWaveFunction"), ("products", "ProductToWaveFunction"),
-                            ("orders", "OrderToWaveFunction")) if res in events]
+    out += [f"  sam local invoke {function.function} -e {rel(events[resource])} --env-vars {rel(env_file)}"
+            for resource, function in webhook_functions().items() if resource in events]
     out += [f"Webhook events expire after 5 minutes: python3 dev.py sign-events {rel(next(iter(events.values())).parent)}"
             if events else "",
             f"On Linux add --add-host {env.container_host}:host-gateway to sam local invoke (or start this with "

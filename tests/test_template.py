@@ -20,19 +20,14 @@ from cfnlint.api import lint_file
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from devstack.flow_deployment import events_disagreements, flow_functions, template_disagreements
 from devstack.gateway import sign
 from devstack.template import ROOT, api_definition_routes, functions, load_template
+from shopwave.flows import FLOWS
 
 TEMPLATE = ROOT / "template.yaml"
-# One function per flow: (code folder, schedule parameter, webhook route or None).
-FLOW_FUNCTIONS = {
-    "CustomerToWaveFunction": ("customer_to_wave", "CustomerSyncSchedule", "/webhooks/customers"),
-    "CustomerToWebshopFunction": ("customer_to_webshop", "CustomerSyncSchedule", None),
-    "ProductToWaveFunction": ("product_to_wave", "ProductSyncSchedule", "/webhooks/products"),
-    "ProductToWebshopFunction": ("product_to_webshop", "ProductSyncSchedule", None),
-    "OrderToWaveFunction": ("order_to_wave", "OrderSyncSchedule", "/webhooks/orders"),
-    "InvoiceToWebshopFunction": ("invoice_to_webshop", "OrderSyncSchedule", None),
-}
+# One function per flow of the registry: (code folder, schedule parameter, webhook route or None).
+FLOW_FUNCTIONS = {f.function: (f.flow, f.schedule_parameter, f.webhook_route) for f in flow_functions(FLOWS).values()}
 FUNCTIONS = tuple(FLOW_FUNCTIONS)
 WEBHOOK_FUNCTIONS = tuple(f for f, (_, _, route) in FLOW_FUNCTIONS.items() if route)
 TABLES = ("LinksTable", "StateTable", "IdempotencyTable")
@@ -140,7 +135,7 @@ def test_given_template_when_transformed_then_code_locations_and_layer_are_as_ag
 
 
 def test_given_template_when_transformed_then_each_function_has_a_schedule_rule(template, transformed):
-    for name in ("CustomerSyncSchedule", "ProductSyncSchedule", "OrderSyncSchedule"):
+    for name in {schedule for _, schedule, _ in FLOW_FUNCTIONS.values()}:
         assert template["Parameters"][name]["Default"] == "rate(5 minutes)"
     rules = of_type(transformed, "AWS::Events::Rule").values()
     targets = {target["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
@@ -234,8 +229,10 @@ def test_given_parameters_when_read_then_no_default_is_a_secret_value(template):
 
 def test_given_template_when_outputs_read_then_webhook_url_and_table_names_are_exported(template):
     outputs = template["Outputs"]
-    for resource in ("Customer", "Product", "Order"):
-        assert outputs[f"{resource}WebhookUrl"]["Value"]["Fn::Sub"].endswith(f"/webhooks/{resource.lower()}s")
+    for function in WEBHOOK_FUNCTIONS:
+        flow = FLOWS[FLOW_FUNCTIONS[function][0]]
+        route = FLOW_FUNCTIONS[function][2]
+        assert outputs[f"{flow.entity.name.capitalize()}WebhookUrl"]["Value"]["Fn::Sub"].endswith(route)
     assert {outputs[f"{t}Name"]["Value"]["Ref"] for t in TABLES} == set(TABLES)
 
 
@@ -265,6 +262,58 @@ def test_given_real_template_when_devstack_reads_functions_then_routes_schedules
     assert wave.env["WEBHOOK_SECRET_PARAM"] == "/shopwave/webhook-secret"
     assert wave.env["POWERTOOLS_LOG_LEVEL"] == "INFO" and wave.env["LOG_LEVEL"] == "INFO"
     assert (wave.timeout, wave.memory_size) == (120, 512)
+
+
+# ------------------------------------------------------------------------------- the registry
+def test_given_the_flows_registry_when_the_template_is_checked_against_it_then_they_agree(template):
+    assert len(FLOW_FUNCTIONS) == len(FLOWS) and len(WEBHOOK_FUNCTIONS) == 3
+    assert template_disagreements(FLOWS, template) == []
+
+
+def test_given_the_flows_registry_when_events_are_checked_against_it_then_each_webshop_resource_has_a_signed_event():
+    assert events_disagreements(FLOWS, ROOT / "events") == []
+
+
+def a_flow_the_template_lacks():
+    """A refund flow: a webshop resource of its own, read from the webshop (so it takes webhooks)."""
+    import dataclasses
+
+    order_to_wave = FLOWS["order_to_wave"]
+    refund = dataclasses.replace(order_to_wave.entity, name="refund",
+                                 shop=dataclasses.replace(order_to_wave.entity.shop, resource="refunds"))
+    return {**FLOWS, "refund_to_wave": dataclasses.replace(order_to_wave, name="refund_to_wave", entity=refund)}
+
+
+def test_given_a_flow_added_to_the_registry_only_when_checked_then_its_missing_function_and_event_are_named(template):
+    flows = a_flow_the_template_lacks()
+    assert template_disagreements(flows, template) == ["RefundToWaveFunction (refund_to_wave) is not in the template"]
+    assert events_disagreements(flows, ROOT / "events") == [
+        "events/webhook_refund.json (refund_to_wave's webhook event) does not exist"]
+
+
+def test_given_a_function_removed_from_the_registry_only_when_checked_then_the_template_is_said_to_run_it(template):
+    flows = {name: flow for name, flow in FLOWS.items() if name != "product_to_webshop"}
+    assert template_disagreements(flows, template) == [
+        "ProductToWebshopFunction is in the template but no flow in the registry runs it"]
+
+
+def test_given_a_template_drifting_from_the_registry_when_checked_then_each_drift_is_named(template):
+    drifted = copy.deepcopy(template)
+    resources = drifted["Resources"]
+    del resources["WebhookApi"]["Properties"]["DefinitionBody"]["paths"]["/webhooks/products"]
+    sweep_only = resources["CustomerToWebshopFunction"]["Properties"]
+    sweep_only["Policies"][0]["Statement"][0]["Resource"].append({"Fn::GetAtt": ["IdempotencyTable", "Arn"]})
+    resources["OrderToWaveFunction"]["Properties"]["Events"]["Sweep"]["Properties"]["Schedule"] = {
+        "Ref": "ProductSyncSchedule"}
+    resources["InvoiceToWebshopFunction"]["Properties"]["LoggingConfig"]["LogGroup"] = {"Ref": "OrderToWaveLogGroup"}
+    found = template_disagreements(FLOWS, drifted)
+    assert len(found) == 4, found
+    assert found[0].startswith("CustomerToWebshopFunction (customer_to_webshop): its role reaches the tables "
+                               "['IdempotencyTable', 'LinksTable', 'StateTable']")
+    assert found[1].startswith("ProductToWaveFunction (product_to_wave): its routes are [], not [('POST', '/webhooks/products')]")
+    assert found[2].startswith("OrderToWaveFunction (order_to_wave): its schedule is [{'Ref': 'ProductSyncSchedule'}]")
+    assert found[3] == ("InvoiceToWebshopFunction (invoice_to_webshop): it shares the log group OrderToWaveLogGroup "
+                        "with OrderToWaveFunction")
 
 
 # ------------------------------------------------------------------------------------- events/
@@ -689,8 +738,6 @@ def emitted_metrics() -> set[str]:
 
 
 def test_given_the_dashboard_when_read_then_it_charts_what_the_layer_emits_for_every_flow(template):
-    from shopwave.flows import FLOWS
-
     resources = template["Resources"]
     text = resources["OperatorDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     for reference in re.findall(r"\$\{([^}]+)\}", text):

@@ -9,8 +9,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from .errors import ApiError, bad_request, conflict, not_found
-from .orders import normalize_order
-from .schemas import check_resource, check_shape, merge_patch, normalize_customer, normalize_product
+from .schemas import CONTRACT_RESOURCES, check_shape, merge_patch
 from .store import Store
 from .values import format_ts, parse_ts
 from .webhooks import AutoDeliverer, post_event
@@ -45,9 +44,13 @@ def _check_if_match(record, if_match):
 
 
 class WebshopSandbox:
+    """``resources``: what it serves (schemas.Resource), the contract's customers, products and
+    orders unless given others; a test may serve one more of its own."""
+
     def __init__(self, db_path=":memory:", api_key="shop-sandbox-key", webhook_secret="whsec_sandbox",
-                 webhook_urls=None, auto_deliver=False, base_path="/api/v1", retry_interval=1.0):
-        self.store = Store(db_path)
+                 webhook_urls=None, auto_deliver=False, base_path="/api/v1", retry_interval=1.0,
+                 resources=CONTRACT_RESOURCES):
+        self.store = Store(db_path, resources)
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.webhook_urls = dict(webhook_urls or {})
@@ -124,24 +127,26 @@ class WebshopSandbox:
     def reset_counters(self):
         self.requests.clear()
 
-    # -- direct access (same rules as the API, not counted in ``requests``) -----------------
-    def _normalize(self, resource, data, previous=None):
-        if resource == "customers":
-            return normalize_customer(data)
-        if resource == "products":
-            return normalize_product(data)
-        return normalize_order(data, self.store.get, previous)
+    @property
+    def resources(self):
+        """The names of the resources it serves."""
+        return tuple(self.store.resources)
 
-    def _check_unique(self, resource, fields, record_id=None):
-        if resource == "products" and fields.get("sku"):
-            for other in self.store.find("products", "sku", fields["sku"]):
-                if other["id"] != record_id and not other["deleted"]:
-                    raise conflict(f"sku {fields['sku']!r} is already used by {other['id']}", "duplicate_sku")
-        if resource == "orders" and fields.get("number"):
-            for other in self.store.find("orders", "number", fields["number"]):
-                if other["id"] != record_id:
-                    raise conflict(f"order number {fields['number']!r} is already used by {other['id']}",
-                                   "duplicate_number")
+    def _resource(self, name):
+        spec = self.store.resources.get(name)
+        if spec is None:
+            raise ApiError(404, "not_found", f"unknown resource {name!r}")
+        return spec
+
+    # -- direct access (same rules as the API, not counted in ``requests``) -----------------
+    def _check_unique(self, spec, fields, record_id=None):
+        for rule in spec.unique:
+            value = fields.get(rule.field)
+            if not value:
+                continue
+            for other in self.store.find(spec.name, rule.field, value):
+                if other["id"] != record_id and (rule.among_deleted or not other["deleted"]):
+                    raise conflict(f"{rule.label} {value!r} is already used by {other['id']}", rule.code)
 
     def create(self, resource, data):
         """Create a record as the merchant would in the shop's own admin: the API's rules, plus
@@ -151,15 +156,15 @@ class WebshopSandbox:
         return self._create(resource, data, data.pop("id", None), merchant=True)
 
     def _create(self, resource, data, record_id=None, merchant=False):
-        check_resource(resource)
-        check_shape(resource, data, merchant)
+        spec = self._resource(resource)
+        check_shape(spec, data, merchant)
         with self.store.lock:
             if record_id is not None and self.store.get(resource, record_id):
                 raise conflict(f"{resource} {record_id!r} already exists", "duplicate_id")
-            fields = self._normalize(resource, data)
-            self._check_unique(resource, fields)
-            if resource == "orders" and fields["number"] is None:
-                fields["number"] = self.store.next_order_number()
+            fields = spec.normalize(data, self.store.get, None)
+            self._check_unique(spec, fields)
+            if spec.numbered and fields[spec.numbered] is None:
+                fields[spec.numbered] = self.store.next_number(resource, spec.numbered)
             record = self.store.insert(resource, fields, record_id)
         self._changed()
         return public(record)
@@ -170,19 +175,19 @@ class WebshopSandbox:
 
     def _update(self, resource, record_id, data, if_match=None, merchant=False):
         """PATCH: given fields replace, nested objects merge, order lines merge by line id."""
-        check_resource(resource)
-        check_shape(resource, data, merchant)
+        spec = self._resource(resource)
+        check_shape(spec, data, merchant)
         with self.store.lock:
             current = self._current(resource, record_id, if_match)
             if current["deleted"]:
                 raise conflict(f"{resource} {record_id!r} is deleted", "deleted")
             old = _fields(current)
-            fields = self._normalize(resource, merge_patch(old, data), current)
-            if resource == "orders" and fields["number"] is None:
-                fields["number"] = old["number"]
+            fields = spec.normalize(merge_patch(old, data), self.store.get, current)
+            if spec.numbered and fields[spec.numbered] is None:
+                fields[spec.numbered] = old[spec.numbered]
             if fields == old:
                 return public(current)  # nothing changed: no new version, no webhook
-            self._check_unique(resource, fields, record_id)
+            self._check_unique(spec, fields, record_id)
             record = self.store.replace(resource, record_id, fields)
         self._changed()
         return public(record)
@@ -197,7 +202,7 @@ class WebshopSandbox:
 
     def delete(self, resource, record_id, if_match=None):
         """Soft delete; deleting a deleted record answers it unchanged."""
-        check_resource(resource)
+        self._resource(resource)
         with self.store.lock:
             current = self._current(resource, record_id, if_match)
             if current["deleted"]:
@@ -207,12 +212,12 @@ class WebshopSandbox:
         return public(record)
 
     def get(self, resource, record_id):
-        check_resource(resource)
+        self._resource(resource)
         with self.store.lock:
             return public(self.store.get(resource, record_id))
 
     def all(self, resource):
-        check_resource(resource)
+        self._resource(resource)
         with self.store.lock:
             return [public(r) for r in self.store.all(resource)]
 
@@ -239,7 +244,7 @@ class WebshopSandbox:
         return 201, record, False
 
     def list_page(self, resource, updated_after=None, limit=None, cursor=None):
-        check_resource(resource)
+        self._resource(resource)
         if limit is None:
             limit = DEFAULT_LIMIT
         else:

@@ -1,13 +1,13 @@
-"""Field lists, the 400 checks (shape, unknown fields), PATCH merging, and the
-customer/product normalisers (422 rules). Orders live in ``orders.py``."""
+"""The resources the sandbox serves (the contract's three by default), field lists, the 400
+checks (shape, unknown fields), PATCH merging, and the customer/product normalisers (422 rules).
+Orders live in ``orders.py``."""
 
-from .errors import ApiError, bad_request, invalid
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import bad_request, invalid
+from .orders import normalize_order
 from .values import check_bool, check_code, check_email, check_str, money
-
-RESOURCES = ("customers", "products", "orders")
-ID_PREFIX = {"customers": "c", "products": "p", "orders": "o"}
-ID_START = {"customers": 1001, "products": 2001, "orders": 3001}
-EVENT_NOUN = {"customers": "customer", "products": "product", "orders": "order"}
 
 META_FIELDS = ("id", "created_at", "updated_at", "version", "deleted")
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
@@ -30,11 +30,6 @@ MERCHANT_ONLY = {"orders": ("order_discount",)}
 NESTED = {"billing_address": ADDRESS_FIELDS, "shipping": SHIPPING_FIELDS, "address": ADDRESS_FIELDS}
 
 
-def check_resource(resource):
-    if resource not in RESOURCES:
-        raise ApiError(404, "not_found", f"unknown resource {resource!r}")
-
-
 def _check_keys(obj, allowed, where, read_only=()):
     for key in obj:
         if key in read_only:
@@ -44,14 +39,14 @@ def _check_keys(obj, allowed, where, read_only=()):
 
 
 def check_shape(resource, body, merchant=False):
-    """400 unless ``body`` is an object of known, writable fields (nested ones included).
+    """400 unless ``body`` is an object of ``resource``'s known, writable fields (nested ones included).
 
-    ``merchant`` is the shop's own admin (direct access), which may also set MERCHANT_ONLY fields.
+    ``merchant`` is the shop's own admin (direct access), which may also set merchant-only fields.
     """
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object")
-    read_only = META_FIELDS + (ORDER_COMPUTED if resource == "orders" else ())
-    allowed = WRITABLE[resource] + (MERCHANT_ONLY.get(resource, ()) if merchant else ())
+    read_only = META_FIELDS + resource.read_only
+    allowed = resource.writable + (resource.merchant_only if merchant else ())
     _check_keys(body, allowed, "", read_only)
     for key, value in body.items():
         if key in NESTED and isinstance(value, dict):
@@ -96,7 +91,7 @@ def _shipping(value):
     return out
 
 
-def normalize_customer(data):
+def normalize_customer(data, lookup=None, previous=None):
     out = {}
     out["email"] = check_email(data.get("email"))
     for name in ("first_name", "last_name", "company", "phone", "mobile", "website"):
@@ -110,7 +105,7 @@ def normalize_customer(data):
     return out
 
 
-def normalize_product(data):
+def normalize_product(data, lookup=None, previous=None):
     out = {}
     out["sku"] = check_str(data.get("sku"), "sku", max_len=200)
     out["name"] = check_str(data.get("name"), "name", required=True)
@@ -121,3 +116,47 @@ def normalize_product(data):
     out["currency"] = check_code(data.get("currency"), "currency", 3, "ISO 4217")
     out["active"] = check_bool(data.get("active", True), "active")
     return out
+
+
+# ------------------------------------------------------------------------------ resources
+@dataclass(frozen=True)
+class Unique:
+    """A field no two records of a resource may share: 409 ``code``, "<label> 'x' is already used by <id>"."""
+    field: str
+    label: str
+    code: str
+    among_deleted: bool = False  # a deleted record keeps its value taken
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One collection the sandbox serves: ``/{name}`` and ``/{name}/{id}``, a table, and webhook
+    events ``{noun}.created`` / ``.updated`` / ``.deleted`` for the URL set for ``name``. The
+    sandbox serves CONTRACT_RESOURCES unless given others (a test may add a resource of its own)."""
+    name: str  # "customers"
+    noun: str  # "customer"
+    id_prefix: str  # "c": ids c_1001, c_1002, ...
+    id_start: int
+    writable: tuple[str, ...]
+    # (merged fields, lookup(resource name, id), stored record on PATCH or None) -> fields to store;
+    # raises the 422s.
+    normalize: Callable[..., dict]
+    read_only: tuple[str, ...] = ()  # computed fields beyond META_FIELDS: shown, never written
+    merchant_only: tuple[str, ...] = ()  # see MERCHANT_ONLY
+    unique: tuple[Unique, ...] = ()
+    numbered: str | None = None  # a field the shop fills from its own counter when it is absent
+
+    def __post_init__(self):
+        if not self.name.isidentifier():  # it names an SQLite table
+            raise ValueError(f"a resource name must be an identifier, not {self.name!r}")
+
+
+CONTRACT_RESOURCES = (
+    Resource("customers", "customer", "c", 1001, WRITABLE["customers"], normalize_customer),
+    Resource("products", "product", "p", 2001, WRITABLE["products"], normalize_product,
+             unique=(Unique("sku", "sku", "duplicate_sku"),)),
+    Resource("orders", "order", "o", 3001, WRITABLE["orders"], normalize_order, read_only=ORDER_COMPUTED,
+             merchant_only=MERCHANT_ONLY["orders"],
+             unique=(Unique("number", "order number", "duplicate_number", among_deleted=True),), numbered="number"),
+)
+RESOURCES = tuple(resource.name for resource in CONTRACT_RESOURCES)

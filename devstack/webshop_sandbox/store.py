@@ -8,7 +8,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from .schemas import EVENT_NOUN, ID_PREFIX, ID_START, RESOURCES
+from .schemas import CONTRACT_RESOURCES
 from .values import TS_FORMAT, format_ts
 
 SCHEMA = """
@@ -29,10 +29,11 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 class Store:
-    def __init__(self, db_path):
+    def __init__(self, db_path, resources=CONTRACT_RESOURCES):
         self.lock = threading.RLock()
+        self.resources = {resource.name: resource for resource in resources}
         self.db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
-        script = SHARED + "".join(SCHEMA.format(t=t) for t in RESOURCES)
+        script = SHARED + "".join(SCHEMA.format(t=t) for t in self.resources)
         self.db.executescript(script)
         last = self._meta("last_ts")
         self._last_ts = datetime.strptime(last, TS_FORMAT).replace(tzinfo=timezone.utc) if last else None
@@ -108,17 +109,20 @@ class Store:
         return [self._record(row) for row in rows]
 
     def _next_id(self, resource):
-        counter = int(self._meta(f"next_id:{resource}", ID_START[resource]))
-        while self.get(resource, f"{ID_PREFIX[resource]}_{counter}"):
+        spec = self.resources[resource]
+        counter = int(self._meta(f"next_id:{resource}", spec.id_start))
+        while self.get(resource, f"{spec.id_prefix}_{counter}"):
             counter += 1
         self._set_meta(f"next_id:{resource}", counter + 1)
-        return f"{ID_PREFIX[resource]}_{counter}"
+        return f"{spec.id_prefix}_{counter}"
 
-    def next_order_number(self):
-        counter = int(self._meta("next_order_number", 1001))
-        while self.find("orders", "number", str(counter)):
+    def next_number(self, resource, field, start=1001):
+        """The next free value of a field the shop numbers itself (an order's number)."""
+        name = f"next_{self.resources[resource].noun}_{field}"  # "next_order_number"
+        counter = int(self._meta(name, start))
+        while self.find(resource, field, str(counter)):
             counter += 1
-        self._set_meta("next_order_number", counter + 1)
+        self._set_meta(name, counter + 1)
         return str(counter)
 
     def insert(self, resource, fields, record_id=None):
@@ -153,7 +157,7 @@ class Store:
 
     # -- webhook outbox ------------------------------------------------------------------
     def _queue(self, resource, action, record_id, ts):
-        event = {"id": f"dlv_{uuid.uuid4().hex}", "type": f"{EVENT_NOUN[resource]}.{action}",
+        event = {"id": f"dlv_{uuid.uuid4().hex}", "type": f"{self.resources[resource].noun}.{action}",
                  "occurred_at": ts, "data": {"id": record_id, "updated_at": ts}}
         self.db.execute("INSERT INTO outbox (resource, event) VALUES (?, ?)", (resource, json.dumps(event)))
 

@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from shopwave.webhook import signature
+from shopwave.webhook import event_noun, signature
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def sample_event(name: str) -> dict:
 def webhook_event(secret: str, record_id: str, *, delivery_id: str = "dlv_test_1", event_type: str = "customer.updated",
                   resource: str = "customers", timestamp: int | None = None, body: bytes | None = None) -> dict:
     """events/webhook_<resource>.json with its body pointed at a record and signed afresh."""
-    event = copy.deepcopy(sample_event(f"webhook_{resource[:-1]}.json"))
+    event = copy.deepcopy(sample_event(f"webhook_{event_noun(resource)}.json"))
     document = json.loads(event["body"])
     document.update({"id": delivery_id, "type": event_type})
     document["data"]["id"] = record_id

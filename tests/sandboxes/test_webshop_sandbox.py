@@ -599,3 +599,36 @@ def test_given_malformed_or_unknown_input_when_sent_then_a_4xx_in_contract_form_
 def test_given_a_percent_encoded_id_when_fetched_then_the_record_is_found(sandbox, api):
     customer = sandbox.create("customers", {"id": "c/1 a", "email": "a@b.co"})
     assert call(api, "GET", "/customers/c%2F1%20a").json() == customer
+
+
+# ------------------------------------------------------------------ resources it is given
+def test_given_a_sandbox_given_a_fourth_resource_when_it_is_written_then_it_is_served_numbered_and_announced():
+    from devstack.webshop_sandbox.schemas import CONTRACT_RESOURCES, Resource, Unique
+
+    def normalize_room(data, lookup=None, previous=None):
+        return {"name": data.get("name"), "code": data.get("code"), "number": data.get("number")}
+
+    rooms = Resource("rooms", "room", "r", 501, ("name", "code", "number"), normalize_room,
+                     unique=(Unique("code", "room code", "duplicate_code"),), numbered="number")
+    sb = WebshopSandbox(db_path=":memory:", api_key=KEY, resources=CONTRACT_RESOURCES + (rooms,))
+    sb.start(port=0)
+    try:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {KEY}"
+        created = session.post(f"{sb.base_url}/rooms", json={"name": "Studio", "code": "S1"}, timeout=5)
+        assert created.status_code == 201, created.text
+        assert (created.json()["id"], created.json()["number"]) == ("r_501", "1001")
+        taken = session.post(f"{sb.base_url}/rooms", json={"name": "Other", "code": "S1"}, timeout=5)
+        assert (taken.status_code, taken.json()["error"]["code"]) == (409, "duplicate_code")
+        assert "room code 'S1' is already used by r_501" in taken.json()["error"]["message"]
+        page = session.get(f"{sb.base_url}/rooms", timeout=5).json()
+        assert [r["name"] for r in page["data"]] == ["Studio"]
+        assert [e["type"] for e in sb.outbox] == ["room.created"]
+        assert session.get(f"{sb.base_url}/customers", timeout=5).status_code == 200  # the contract's three stay
+        assert sb.resources == ("customers", "products", "orders", "rooms")
+    finally:
+        sb.stop()
+
+
+def test_given_a_default_sandbox_when_an_unknown_resource_is_asked_for_then_404(api):
+    assert call(api, "GET", "/rooms").status_code == 404

@@ -39,6 +39,12 @@ class Delivery:
     signed_with_previous_secret: bool = False
 
 
+def event_noun(resource: str) -> str:
+    """The noun of a resource's event types (CONTRACT.md): "customers" sends "customer.created",
+    "customer.updated" and "customer.deleted" to /webhooks/customers."""
+    return resource.removesuffix("s")
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     signed = str(timestamp).encode() + b"." + body
     return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
@@ -122,7 +128,7 @@ def parse(event: dict[str, Any], secrets: str | Iterable[str], resource: str, *,
     if not isinstance(event_type, str) or "." not in event_type:
         raise Rejected(400, "delivery has no valid type")
     noun, action = event_type.split(".", 1)
-    if f"{noun}s" != resource or action not in ("created", "updated", "deleted"):
+    if noun != event_noun(resource) or action not in ("created", "updated", "deleted"):
         raise Rejected(422, f"event type {event_type!r} does not belong on /webhooks/{resource}")
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
         raise Rejected(400, "delivery data has no record id")

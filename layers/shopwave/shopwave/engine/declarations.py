@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..mapping import SIDES, Mapping, other_side
 
@@ -71,6 +71,18 @@ class ShopResource:
     deleted: Callable[[Record], bool] = lambda record: bool(record.get("deleted"))
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    """The canonical field no two records of one side should share: the adoption key (two Wave
+    customers with one email make adoption ambiguous). The convergence checker reports Wave
+    records sharing a value, at least one of them linked, beyond what the webshop has."""
+    field: str
+    casefold: bool = False  # values compare case-insensitively (emails); otherwise exactly
+    # Values records the sync keeps of its own share without being duplicates: options -> values
+    # (the discount product's name). Compared case-insensitively.
+    exempt: Callable[[dict], Iterable[str]] = lambda options: ()
+
+
 class WhenDeleted(Enum):
     """What a delete (or cancellation, or archiving) at one side does to the pair (SYNC.md rule 9)."""
     # The counterpart is kept (accounting history); the link is marked and reported, edits stop.
@@ -91,6 +103,7 @@ class Entity:
     skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
     link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other
     verify: Callable[[dict[str, Record]], str | None] | None = None  # records by side -> mismatch or None
+    duplicate_key: DuplicateKey | None = None  # what the convergence checker finds duplicates by
 
     def when_deleted_in(self, side: str) -> WhenDeleted:
         return self.when_deleted.get(side, WhenDeleted.STOP_SYNCING)

@@ -1,7 +1,7 @@
 """Customers: the default mapping of SYNC.md, as data both directions read."""
 from __future__ import annotations
 
-from ..engine.declarations import Entity, Record, ShopResource, WaveLookup, WaveResource
+from ..engine.declarations import DuplicateKey, Entity, Record, ShopResource, WaveLookup, WaveResource
 from ..mapping import WAVE, Code, Codec, Field, Mapping, address_fields
 from ..mapping import values
 
@@ -98,4 +98,5 @@ CUSTOMER = Entity(
         deleted=lambda record: bool(record.get("isArchived")),
         shop_id_field="displayId",
     ),
+    duplicate_key=DuplicateKey("email", casefold=True),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
+from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
 from ..mapping import SHOP, WAVE, Code, Codec, Field, Mapping, get_path, values
 
 ORDER_DISCOUNT = "Order discount"
@@ -290,4 +290,5 @@ ORDER = Entity(
     creates_in=frozenset({WAVE}),
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
+    duplicate_key=DuplicateKey("number"),
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..engine.declarations import Entity, ShopResource, WaveLookup, WaveResource
+from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveLookup, WaveResource
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping, Money
 
 
@@ -57,4 +57,6 @@ PRODUCT = Entity(
     creates_in=frozenset({WAVE}),
     skip_create=lambda state: state["archived"],
     link_extra=lambda records: {"sku": records[SHOP].get("sku")},  # the sku has no field in Wave
+    # The discount product (orders' discounts) is the sync's own: no webshop product stands for it.
+    duplicate_key=DuplicateKey("name", exempt=lambda options: (options.get("discount_product_name", "Discount"),)),
 )
