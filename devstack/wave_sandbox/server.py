@@ -252,6 +252,9 @@ class WaveSandbox:
     def update_customer(self, id: str, **fields) -> dict:  # noqa: A002
         return self.store.customer_patch({**fields, "id": id})
 
+    def archive_customer(self, id: str) -> dict:  # noqa: A002
+        return self.store.customer_archive(id)
+
     def delete_customer(self, id: str) -> None:  # noqa: A002
         self.store.customer_delete(id)
 

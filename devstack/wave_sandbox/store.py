@@ -151,6 +151,14 @@ class Store(InvoiceMixin):
             record["modifiedAt"] = self.clock.now()
             return self.copy(record)
 
+    def customer_archive(self, cid) -> dict:
+        """What a merchant does in Wave's screens (the public API has no mutation for it)."""
+        with self.lock:
+            record = self._get(self.customers_by_id, cid, "Customer")
+            record["isArchived"] = True
+            record["modifiedAt"] = self.clock.now()
+            return self.copy(record)
+
     def customer_delete(self, cid) -> None:
         with self.lock:
             self._get(self.customers_by_id, cid, "Customer")

@@ -229,3 +229,30 @@ def test_given_a_wave_default_absorbed_when_the_merchant_sets_that_field_in_the_
 
     assert wave_customer_of(stack, customer["id"])["currency"]["code"] == "EUR"
     assert_settled_and_converged(stack)
+
+
+# -- a customer archived in Wave -------------------------------------------------------------
+def test_given_a_customer_archived_in_wave_when_the_shop_edits_them_then_the_edit_still_reaches_wave(stack):
+    customer = stack.shop.create("customers", CUSTOMER)
+    stack.settle()
+    wave_id = linked(stack, "customer", customer["id"]).wave_id
+    stack.wave.archive_customer(wave_id)
+    stack.settle()  # archiving in Wave deletes nothing in the shop and stops nothing
+    assert stack.shop.get("customers", customer["id"])["deleted"] is False
+
+    stack.shop.update("customers", customer["id"], {"phone": "+1 416 555 0199"})
+    stack.settle()
+
+    wave = stack.wave.get_customer(wave_id)
+    assert wave["isArchived"] and wave["phone"] == "+1 416 555 0199"
+    assert linked(stack, "customer", customer["id"]).status == "active"
+    assert_settled_and_converged(stack)
+
+
+def test_given_an_archived_wave_customer_nobody_linked_when_synced_then_no_shop_customer_is_created_for_it(stack):
+    gone = stack.wave.create_customer(name="Old Client", email="old@example.com")
+    stack.wave.archive_customer(gone["id"])
+
+    stack.settle()
+
+    assert [c["email"] for c in stack.shop.all("customers")] == []

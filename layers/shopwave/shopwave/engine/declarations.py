@@ -90,6 +90,9 @@ class WhenDeleted(Enum):
     # The counterpart is deleted where its side allows it (a DRAFT/SAVED invoice); otherwise it is
     # kept, the link marked, and a conflict recorded for an operator.
     DELETE_DRAFT_COUNTERPART = "delete a draft counterpart"
+    # Not a delete at all (a customer archived in Wave): the pair stays linked and edits keep
+    # travelling both ways; only no new counterpart is created from such a record.
+    KEEP_SYNCING = "keep syncing"
 
 
 @dataclass(frozen=True)

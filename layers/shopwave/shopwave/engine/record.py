@@ -92,7 +92,8 @@ class RecordSync:
         return bool(unlinked)
 
     def sync(self) -> None:
-        deleted = self.source.deleted(self.entity, self.record)
+        deleted = (self.source.deleted(self.entity, self.record)
+                   and self.entity.when_deleted_in(self.flow.source) is not WhenDeleted.KEEP_SYNCING)
         if self.link is not None and not deleted and state_hash(self.state) == self.link.state_hash:
             self.report.echoes += 1
             return

@@ -1,7 +1,7 @@
 """Customers: the default mapping of SYNC.md, as data both directions read."""
 from __future__ import annotations
 
-from ..engine.declarations import DuplicateKey, Entity, Record, ShopResource, WaveLookup, WaveResource
+from ..engine.declarations import DuplicateKey, Entity, Record, ShopResource, WaveLookup, WaveResource, WhenDeleted
 from ..mapping import WAVE, Code, Codec, Field, Mapping, address_fields
 from ..mapping import values
 
@@ -95,8 +95,11 @@ CUSTOMER = Entity(
         output="customer",
         lookups=(WaveLookup("email", "email"),),
         create_extras=lambda shop_id, options: {"displayId": shop_id},
-        deleted=lambda record: bool(record.get("isArchived")),
+        deleted=lambda record: bool(record.get("isArchived")),  # never copied to a shop that lacks it
         shop_id_field="displayId",
     ),
     duplicate_key=DuplicateKey("email", casefold=True),
+    # SYNC.md rule 9: a customer deleted in the shop keeps its Wave record (accounting history) and
+    # the pair stops syncing; one archived in Wave is not deleted: shop edits still reach it.
+    when_deleted={WAVE: WhenDeleted.KEEP_SYNCING},
 )
