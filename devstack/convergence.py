@@ -138,7 +138,7 @@ def check(runtime, entities: Iterable[str] | None = None) -> Findings:
     catalog = engine.catalog  # reading invoices only looks the discount product up, never creates it
     findings = Findings()
     wanted = list(entities) if entities else list(ENTITIES)
-    page_size = getattr(getattr(runtime, "settings", None), "page_size", 100)
+    page_size = runtime.config.sync.page_size
     for name in wanted:
         entity = next(f.entity for f in FLOWS.values() if f.entity.name == name)
         ctx = SyncContext(runtime.store, catalog, engine.options)
@@ -279,7 +279,7 @@ class _Check:
                             f"the link's Wave-keyed copy names webshop {seen.wave_link} instead")
         # Same email / name / number in Wave, at least one linked, more than the webshop has.
         linked = set(by_wave) | {w for w, s in wave.items() if s.wave_link}
-        skip = {_casefold(self.ctx.options.get("discount_product_name", "Discount"))} if self.entity.name == "product" else set()
+        skip = {_casefold(self.ctx.options.discount_product_name)} if self.entity.name == "product" else set()
         groups: dict[Any, list[str]] = defaultdict(list)
         for wave_id, seen in wave.items():
             if seen.key is not None and _casefold(seen.key) not in skip:

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 from ..clients import wave_operations as ops
 from ..clients.wave import WaveClient
 from ..clients.webshop import WebshopClient, idempotency_key
+from ..config import Options
 from ..mapping import SHOP, WAVE
 from . import timestamps
 from .declarations import Entity, Record
@@ -67,10 +68,10 @@ class ShopSide:
     def partitions(self, entity: Entity) -> list[str]:
         return [""]
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
         # The keyset cursor is exact while records change; the overlap re-reads the boundary.
         after = timestamps.minus(since, self.overlap) if since else None
-        yield from self.client.iter_changed(entity.shop.resource, after)
+        yield from self.client.iter_changed(entity.shop.resource, after, page_size)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)
@@ -110,9 +111,9 @@ class WaveSide:
     fetch_batch = 50
     look_up_batch = 25
 
-    def __init__(self, client: WaveClient, options: dict[str, Any] | None = None):
+    def __init__(self, client: WaveClient, options: Options | None = None):
         self.client = client
-        self.options = options or {}
+        self.options = options or Options()
         self._scans: dict[tuple[str, str], dict[Any, list[Record]]] = {}
 
     def new_run(self) -> None:
@@ -149,8 +150,8 @@ class WaveSide:
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.partitions)
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
-        return WaveFilterPager(self.client, entity.wave, page_size, partition).pages(since)
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
+        return WaveFilterPager(self.client, entity.wave, page_size or self.client.page_size, partition).pages(since)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)

@@ -31,8 +31,8 @@ PRODUCT_MAPPING = Mapping((
 ))
 
 
-def income_account(source_id: str, options: dict) -> dict:
-    account = options.get("income_account_id")
+def income_account(source_id: str, options) -> dict:
+    account = options.income_account_id  # config.Options
     return {"incomeAccountId": account} if account else {}
 
 
