@@ -10,3 +10,10 @@ os.environ.update({
 })
 for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
+
+
+def pytest_configure(config):
+    # The deployed functions ignore Powertools' warning for an invocation that publishes no metric
+    # (shopwave.observability, at import); pytest resets warning filters around every test, so
+    # say it here too. tests/integration/test_handler_metrics.py checks the layer's own filter.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
