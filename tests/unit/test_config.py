@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopwave.config import REQUIRED, SECRETS, Config, Options
+from shopwave.config import REQUIRED, SECRET_MAX_AGE_SECONDS, SECRETS, Config, Options, optional_secret, secret
 from shopwave.engine.context import SyncContext
 from shopwave.flows.orders import CreateOnly, DueDate
 from shopwave.mapping import SHOP, WAVE
@@ -77,6 +77,26 @@ def test_given_an_unusable_value_when_read_then_it_fails_naming_the_variable(nam
 def test_given_a_required_setting_missing_when_read_then_it_fails_naming_it(missing):
     with pytest.raises(RuntimeError, match=f"missing setting {missing}$"):
         Config.from_env({k: v for k, v in NEEDED.items() if k != missing})
+
+
+def test_given_secrets_in_ssm_when_read_then_powertools_parameters_fetches_them_lazily_with_the_readme_max_age(monkeypatch):
+    from aws_lambda_powertools.utilities import parameters
+
+    fetched = []
+    monkeypatch.setattr(parameters, "get_parameter", lambda name, **options: fetched.append((name, options)) or "s3cret")
+    for name in SECRETS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_PARAM", raising=False)
+    monkeypatch.setenv("WAVE_TOKEN_PARAM", "/shopwave/wave-token")
+    monkeypatch.setenv("WEBHOOK_SECRET_PREVIOUS_PARAM", "")  # empty: none
+
+    Config.from_env(NEEDED)
+    assert fetched == []  # reading the configuration reads no secret
+    assert secret("WAVE_TOKEN") == "s3cret" and optional_secret("WEBHOOK_SECRET_PREVIOUS") is None
+    assert fetched == [("/shopwave/wave-token", {"decrypt": True, "max_age": SECRET_MAX_AGE_SECONDS})]
+    assert SECRET_MAX_AGE_SECONDS == 5 * 60 and "cached 5 minutes" in readme_rows()["WAVE_TOKEN_PARAM"]
+    with pytest.raises(RuntimeError, match="missing setting WEBSHOP_API_KEY_PARAM"):
+        secret("WEBSHOP_API_KEY")
 
 
 # ------------------------------------------------------------------ what the settings reach
