@@ -16,7 +16,7 @@ FULL_PAGE = 200
 def seed_linked(stack: Stack, customers: int, products: int, orders: int) -> dict[str, float]:
     """Both sides equal and linked, written directly: records through the sandboxes' Python APIs,
     links with the layer's Link/LinkItem (batch writes: 25 items a request)."""
-    from shopwave.wave.catalog import options_from_env
+    from shopwave.config import Options
     from shopwave.mapping.context import SyncContext
     from shopwave.flows.customers import CUSTOMER
     from shopwave.flows.orders import ORDER
@@ -30,7 +30,7 @@ def seed_linked(stack: Stack, customers: int, products: int, orders: int) -> dic
 
     shop, wave = stack.shop, stack.wave
     stack.runtime  # binds the pynamodb models to this stack's tables
-    options = options_from_env(os.environ)
+    options = Options.from_env(os.environ)
     ctx = SyncContext(store=None, catalog=None, options=options)
     timings: dict[str, float] = {}
     links: list[Link] = []

@@ -63,8 +63,9 @@ def run(sec: Section, quick: bool) -> None:
          ", ".join(f"{x * 1000:.0f}" for x in engine_times)],
         ["handler + first-invocation import", f"{(h + e) * 1000:.0f} ms", f"{(h + e) / b:.2f}x boto3"],
     ])
-    sec.add(f"The handler module imports only `shopwave.lambda_entry` (Powertools Logger and Metrics); the engine, "
-            f"clients, pynamodb/botocore and the flows load on the first invocation (`shopwave.flow_runner`). "
+    sec.add(f"The handler module imports only `shopwave.lambda_entry` and `shopwave.observability` (Powertools Logger "
+            f"and Metrics); the engine, clients, pynamodb/botocore, the tracer, Powertools' event data classes and the "
+            f"flows load on the first invocation (`shopwave.flow_runner`). "
             f"`boto3` in `sys.modules` after that: {boto3_loaded}.", "")
     sec.goal("handler module imports in <= 1.5x `import boto3`", ratio <= 1.5,
              f"{h * 1000:.0f} ms vs {b * 1000:.0f} ms = {ratio:.2f}x")

@@ -145,7 +145,7 @@ def check(runtime, entities: Iterable[str] | None = None) -> Findings:
     catalog = engine.catalog  # reading invoices only looks the discount product up, never creates it
     findings = Findings()
     wanted = list(entities) if entities else entity_names()
-    page_size = getattr(getattr(runtime, "settings", None), "page_size", 100)
+    page_size = runtime.config.sync.page_size
     for name in wanted:
         entity = next(f.entity for f in FLOWS.values() if f.entity.name == name)
         ctx = SyncContext(runtime.store, catalog, engine.options)

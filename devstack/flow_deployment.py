@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
 from devstack.template import ROOT, _referenced_names, api_definition_routes, resources_of_type
 from shopwave.mapping import SHOP
 from shopwave.webhook import event_noun
@@ -31,7 +33,8 @@ from shopwave.webhook import event_noun
 TABLES = frozenset({"LinksTable", "StateTable"})
 WEBHOOK_TABLES = frozenset({"IdempotencyTable"})  # Powertools idempotency: a delivery has one effect
 SECRETS = frozenset({"WaveTokenParameterName", "WebshopApiKeyParameterName"})
-WEBHOOK_SECRETS = frozenset({"WebhookSecretParameterName"})
+# the previous webhook secret is reachable only when one is named (a condition; AWS::NoValue otherwise)
+WEBHOOK_SECRETS = frozenset({"WebhookSecretParameterName", "WebhookSecretPreviousParameterName"})
 PSEUDO_PARAMETERS = frozenset({"AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::URLSuffix"})
 WEBHOOK_EVENT_SECRET = "whsec_local_test"  # what the files in events/ are signed with (events/README.md)
 
@@ -167,7 +170,7 @@ def template_disagreements(flows: Mapping[str, Any], template: dict, base_dir: s
             found.append(f"{where}: no output gives the webshop the URL of {route}")
         for service, wanted, what in (("dynamodb:", flow_function.tables, "tables"),
                                       ("ssm:", flow_function.secrets, "secrets")):
-            reached = _reached(function, service)
+            reached = _reached(function, service) - PSEUDO_PARAMETERS - {"AWS::NoValue"}
             if reached != wanted:
                 found.append(f"{where}: its role reaches the {what} {sorted(reached)}, not {sorted(wanted)}")
         groups = _referenced_names(props.get("LoggingConfig", {}).get("LogGroup"))
@@ -208,7 +211,8 @@ def events_disagreements(flows: Mapping[str, Any], events_dir: str | Path = ROOT
         resource = route.rsplit("/", 1)[1]
         signed_at = re.search(r"t=(\d+)", (event.get("headers") or {}).get("Webshop-Signature", ""))
         try:
-            parse(event, WEBHOOK_EVENT_SECRET, resource, now=int(signed_at[1]) if signed_at else None)
+            parse(APIGatewayProxyEvent(event), WEBHOOK_EVENT_SECRET, resource,
+                  now=int(signed_at[1]) if signed_at else None)
         except Rejected as refused:
             found.append(f"events/{name}: {flow_function.flow} would refuse it ({refused.status} {refused.reason})")
     return found

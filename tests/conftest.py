@@ -12,6 +12,13 @@ for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
     os.environ.pop(name, None)
 
 
+def pytest_configure(config):
+    # The deployed functions ignore Powertools' warning for an invocation that publishes no metric
+    # (shopwave.observability, at import); pytest resets warning filters around every test, so
+    # say it here too. tests/integration/test_handler_metrics.py checks the layer's own filter.
+    config.addinivalue_line("filterwarnings", "ignore:No application metrics to publish")
+
+
 # -- tiers -------------------------------------------------------------------------------------
 # `python3 dev.py test -m "not slow"` is the fast tier (the rules on the in-memory systems,
 # unit tests, the sandboxes, the template, the gateway and the ops tool); `python3 dev.py test`

@@ -41,11 +41,11 @@ def test_units_count_items_not_calls_and_transactions_double():
 
 def test_emf_metrics_are_namespace_name_and_dimension_values():
     line = json.dumps({"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{
-        "Namespace": "Shopwave", "Dimensions": [["flow", "service"]],
-        "Metrics": [{"Name": "RecordsRead", "Unit": "Count"}, {"Name": "Conflicts", "Unit": "Count"}]}]},
-        "flow": "customer_to_wave", "service": "shopwave", "RecordsRead": 0, "Conflicts": 0})
-    dims = (("flow", "customer_to_wave"), ("service", "shopwave"))
-    assert emf_metrics(line) == {("Shopwave", "RecordsRead", dims), ("Shopwave", "Conflicts", dims)}
+        "Namespace": "Shopwave", "Dimensions": [["service"]],
+        "Metrics": [{"Name": "ParkedRecords", "Unit": "Count"}, {"Name": "SweepsFailed", "Unit": "Count"}]}]},
+        "flow": "customer_to_wave", "service": "shopwave", "ParkedRecords": [2.0], "SweepsFailed": [1.0]})
+    dims = (("service", "shopwave"),)  # a key of the line that is no dimension (flow) makes no metric of its own
+    assert emf_metrics(line) == {("Shopwave", "ParkedRecords", dims), ("Shopwave", "SweepsFailed", dims)}
     assert emf_metrics('{"level": "INFO", "message": "flow run finished"}') == set()
     assert emf_metrics("not json") == set()
 

@@ -33,6 +33,7 @@ WEBHOOK_FUNCTIONS = tuple(f for f, (_, _, route) in FLOW_FUNCTIONS.items() if ro
 TABLES = ("LinksTable", "StateTable", "IdempotencyTable")
 SECRET_PARAMS = ("WaveTokenParameterName", "WebshopApiKeyParameterName", "WebhookSecretParameterName")
 TEST_SECRET = "whsec_local_test"
+PARAMETER_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${%s}"
 
 
 @pytest.fixture(scope="module")
@@ -192,13 +193,24 @@ def test_given_template_when_transformed_then_failed_async_invocations_go_to_the
     (fn, {"LinksTable", "StateTable"}, {"WaveTokenParameterName", "WebshopApiKeyParameterName"})
     for fn in FUNCTIONS if fn not in WEBHOOK_FUNCTIONS])
 def test_given_a_function_when_its_role_is_read_then_it_reaches_only_its_tables_and_secrets(
-        transformed, function, tables, secrets):
+        template, transformed, function, tables, secrets):
     statements = role_statements(transformed, function)
     dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in actions(s))]
     ssm = [s for s in statements if any(a.startswith("ssm:") for a in actions(s))]
     assert referenced_names([s["Resource"] for s in dynamo]) == tables
-    assert referenced_names([s["Resource"] for s in ssm]) == secrets | {
+    resources = [resource for s in ssm for resource in s["Resource"]]
+    previous = [r for r in resources if "Fn::If" in r]
+    assert referenced_names([r for r in resources if "Fn::If" not in r]) == secrets | {
         "AWS::Partition", "AWS::Region", "AWS::AccountId"}
+    if function in WEBHOOK_FUNCTIONS:
+        # The previous webhook secret (rotation) is optional: readable only where one is named.
+        assert previous == [{"Fn::If": ["HasPreviousWebhookSecret", {"Fn::Sub": PARAMETER_ARN % "WebhookSecretPreviousParameterName"},
+                                        {"Ref": "AWS::NoValue"}]}]
+        assert template["Conditions"]["HasPreviousWebhookSecret"] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookSecretPreviousParameterName"}, ""]}]}
+        assert template["Parameters"]["WebhookSecretPreviousParameterName"]["Default"] == ""
+    else:
+        assert previous == []
     for statement in dynamo + ssm:
         assert statement["Effect"] == "Allow"
         assert "*" not in json.dumps(statement["Resource"])
@@ -206,13 +218,14 @@ def test_given_a_function_when_its_role_is_read_then_it_reaches_only_its_tables_
     for statement in ssm:
         assert set(actions(statement)) <= {"ssm:GetParameter", "ssm:GetParameters"}
         for resource in statement["Resource"]:  # names start with "/": no slash after "parameter"
-            assert re.fullmatch(r"arn:\$\{AWS::Partition\}:ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}"
-                                r":parameter\$\{\w+ParameterName\}", resource["Fn::Sub"])
+            if "Fn::If" not in resource:
+                assert re.fullmatch(re.escape(PARAMETER_ARN).replace("%s", r"\w+ParameterName"), resource["Fn::Sub"])
 
 
 @pytest.mark.parametrize("function", [fn for fn in FUNCTIONS if fn not in WEBHOOK_FUNCTIONS])
 def test_given_a_sweep_only_function_when_its_role_is_read_then_it_cannot_read_the_webhook_secret(transformed, function):
     assert "WebhookSecretParameterName" not in json.dumps(role_statements(transformed, function))
+    assert "WebhookSecretPreviousParameterName" not in json.dumps(role_statements(transformed, function))
     assert "IdempotencyTable" not in json.dumps(role_statements(transformed, function))
 
 
@@ -366,6 +379,24 @@ def test_given_template_when_read_then_parked_records_and_failed_invocations_rai
     assert failed["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FailedInvocationsQueue", "QueueName"]}
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_given_the_layers_custom_metrics_when_the_alarms_are_read_then_each_has_its_alarm_at_the_service_dimension(template):
+    """Custom metrics exist only for alarms (shopwave/observability.py), published only when
+    non-zero: each has an alarm on the service dimension, and a period without data is a quiet one."""
+    from shopwave.observability import ALARM_METRICS
+
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    namespace, service = env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]
+    alarms = [v["Properties"] for v in template["Resources"].values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    ours = {a["MetricName"]: a for a in alarms if a["Namespace"] == namespace}
+    assert set(ours) == set(ALARM_METRICS)
+    for name, alarm in ours.items():
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": service}], name
+        assert alarm["TreatMissingData"] == "notBreaching" and alarm["Statistic"] == "Sum", name
+    swept = ours["SweepsFailed"]
+    # one failed run is no news (the next run goes on); failures in 15 minutes in a row are
+    assert (swept["Period"], swept["EvaluationPeriods"], swept["DatapointsToAlarm"]) == (300, 3, 3)
 
 
 
@@ -724,20 +755,31 @@ def test_given_the_built_layer_when_listed_then_it_ships_the_lock_and_shopwave_a
 
 
 # ---------------------------------------------------------------- the operator dashboard
-def emitted_metrics() -> set[str]:
-    """Metric names the layer emits: REPORT_METRICS' keys and every add_metric/single_metric name."""
-    names = set()
+def add_metric_calls() -> dict[str, int]:
+    """Where the layer publishes metrics: add_metric/single_metric calls by module."""
+    calls: dict[str, int] = {}
     for path in (LAYER_DIR / "shopwave").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "REPORT_METRICS" for t in node.targets):
-                names |= {key.value for key in node.value.keys}
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
                     "add_metric", "single_metric"):
-                names |= {kw.value.value for kw in node.keywords if kw.arg == "name" and isinstance(kw.value, ast.Constant)}
-    return names
+                calls[path.name] = calls.get(path.name, 0) + 1
+    return calls
 
 
-def test_given_the_dashboard_when_read_then_it_charts_what_the_layer_emits_for_every_flow(template):
+DASHBOARD_FIGURES = {  # what an operator looks at first, per flow and over time: the report fields behind it
+    "records synced": {"report.created", "report.updated", "report.adopted", "report.deleted"},
+    "parked": {"report.parked"},
+    "conflicts": {"report.conflicts"},
+    "Wave 429s": {"report.wave_throttled"},
+    "Wave latency": {"report.wave_seconds", "report.wave_calls"},
+}
+
+
+def test_given_the_dashboard_when_read_then_logs_insights_charts_each_flows_figures_and_metrics_only_what_exists(template):
+    from shopwave.engine import Report
+    from shopwave.flows import FLOWS
+    from shopwave.observability import ALARM_METRICS
+
     resources = template["Resources"]
     text = resources["OperatorDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     for reference in re.findall(r"\$\{([^}]+)\}", text):
@@ -745,27 +787,41 @@ def test_given_the_dashboard_when_read_then_it_charts_what_the_layer_emits_for_e
     body = json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", text))
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     namespace, service = env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]
-    emitted = emitted_metrics()
+    function_groups = {fn: referenced_names(resources[fn]["Properties"]["LoggingConfig"]["LogGroup"]).pop()
+                       for fn in FUNCTIONS}
+    report_fields = {f"report.{name}" for name in Report("x").as_dict()}
+
+    by_flow: set[str] = set()  # figures charted per flow
+    over_time: set[str] = set()  # figures charted per 5 minutes
     charted: dict[str, set[str]] = {}
     for widget in body["widgets"]:
-        metrics = widget["properties"].get("metrics", [])
-        ids = {m[-1]["id"] for m in metrics if isinstance(m[-1], dict) and "id" in m[-1]}
-        for metric in metrics:
-            options = metric[-1] if isinstance(metric[-1], dict) else {}
-            if "expression" in options:
-                assert set(re.findall(r"\b[a-z]\d+\b", options["expression"])) <= ids, options
+        props = widget["properties"]
+        if widget["type"] == "log":
+            sources = re.findall(r"SOURCE '([^']+)'", props["query"])
+            assert sorted(sources) == sorted(function_groups.values()), props["title"]  # all six, and only them
+            used = set(re.findall(r"\breport\.\w+", props["query"]))
+            assert used <= report_fields, used - report_fields
+            if "filter message = 'flow run finished'" not in props["query"]:
                 continue
+            grouped = re.search(r"\bby (.+?)(?: \||$)", props["query"]).group(1)
+            for figure, fields in DASHBOARD_FIGURES.items():
+                if fields <= used:
+                    (by_flow if "flow" in grouped else over_time if "bin(5m)" in grouped else set()).add(figure)
+            assert props["view"] == "timeSeries" if grouped == "bin(5m)" else props["view"] in ("table", "bar"), props
+            continue
+        for metric in props.get("metrics", []):
+            options = metric[-1] if isinstance(metric[-1], dict) else {}
             fields = metric[:-1] if options else metric
             name, dimensions = fields[1], dict(zip(fields[2::2], fields[3::2]))
             if fields[0] == namespace:
-                assert name in emitted, name
-                assert dimensions.get("service") == service and set(dimensions) <= {"flow", "service"}, metric
-                charted.setdefault(name, set()).add(dimensions.get("flow"))
-            elif fields[0] == "AWS/Lambda":
+                assert name in ALARM_METRICS and dimensions == {"service": service}, metric
+            charted.setdefault(fields[0], set()).add(name)
+            if fields[0] == "AWS/Lambda":
                 charted.setdefault(f"AWS/Lambda {name}", set()).add(dimensions["FunctionName"])
-    every_flow = set(FLOWS)
-    assert {folder for folder, _, _ in FLOW_FUNCTIONS.values()} == every_flow
-    for figure in ("RecordsCreated", "RecordsUpdated", "RecordsAdopted", "RecordsDeleted", "RecordsParked",
-                   "Conflicts", "WaveApiCalls"):
-        assert charted[figure] == every_flow, figure
+    assert {folder for folder, _, _ in FLOW_FUNCTIONS.values()} == set(FLOWS)
+    assert by_flow == over_time == set(DASHBOARD_FIGURES)
+    assert charted[namespace] == set(ALARM_METRICS)
     assert charted["AWS/Lambda Duration"] == set(FUNCTIONS)
+    assert {"Count", "4XXError", "5XXError"} <= charted["AWS/ApiGateway"]
+    # and the layer publishes no other metric than through observability.count
+    assert add_metric_calls() == {"observability.py": 1}

@@ -55,8 +55,8 @@ def test_given_two_pages_when_the_first_is_being_handled_then_the_second_is_alre
     list_page, create = WebshopClient.list_page, WaveSide.create
     waited_for_it: list[bool] = []
 
-    def watching_list_page(self, resource, *, updated_after=None, cursor=None):
-        page = list_page(self, resource, updated_after=updated_after, cursor=cursor)
+    def watching_list_page(self, resource, *, cursor=None, **options):
+        page = list_page(self, resource, cursor=cursor, **options)
         if cursor:
             second_page_read.set()
         return page

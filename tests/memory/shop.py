@@ -10,6 +10,7 @@ from typing import Any, Iterator
 from devstack.webshop_sandbox import ApiError, WebshopSandbox
 from shopwave.clients.errors import Refused, Stale, Unavailable
 from shopwave.webshop.client import idempotency_key
+from shopwave.config import SyncSettings
 from shopwave.engine import timestamps
 from shopwave.engine.declarations import Entity, Record
 from shopwave.mapping import SHOP
@@ -76,7 +77,8 @@ class MemoryShopSide:
     def partitions(self, entity: Entity) -> list[str]:
         return [""]
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
+        page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
         after = timestamps.minus(since, self.overlap) if since else None
         cursor = None
         while True:

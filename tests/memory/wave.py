@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from devstack.wave_sandbox import InputErrors, WaveSandbox
 from shopwave.clients.errors import Refused
+from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
 from shopwave.engine.declarations import Entity, Record
 from shopwave.mapping import WAVE, BadValue, values
@@ -55,10 +56,10 @@ def _split(payload: Record) -> tuple[Record, list[str]]:
 class MemoryWaveSide:
     name = WAVE
 
-    def __init__(self, sandbox: WaveSandbox, options: dict[str, Any] | None = None):
+    def __init__(self, sandbox: WaveSandbox, options: Options | None = None):
         self.sandbox = sandbox
         self.store = sandbox.store
-        self.options = options or {}
+        self.options = options or Options()
         self.faults = Faults("Wave")
 
     def new_run(self) -> None:
@@ -106,7 +107,8 @@ class MemoryWaveSide:
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.partitions)
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
+        page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
         """Keyset pages by (modifiedAt, id) from just before `since`, each read afresh: a record
         modified meanwhile moves behind the key and comes again, none is skipped."""
         after: tuple[int, str] = (_ms(since) - 1, "\uffff") if since else (-1, "")
@@ -214,17 +216,17 @@ class MemoryCatalog:
     """Wave's sales taxes and discount product, read from the in-memory business (what
     engine/catalog.py's WaveCatalog reads over GraphQL)."""
 
-    def __init__(self, side: MemoryWaveSide, options: dict[str, Any] | None = None):
+    def __init__(self, side: MemoryWaveSide, options: Options | None = None):
         self.side, self.store = side, side.store
-        self.options = options or {}
-        self._discount_product: str | None = self.options.get("discount_product_id")
+        self.options = options or Options()
+        self._discount_product: str | None = self.options.discount_product_id
 
     def _sales_taxes(self) -> list[dict]:
         with self.store.lock:
             return [self.store.copy(t) for t in self.store.taxes_by_id.values() if not t["isArchived"]]
 
     def tax_id_for_rate(self, rate: str) -> str:
-        configured = (self.options.get("sales_tax_map") or {}).get(rate)
+        configured = self.options.sales_tax_map.get(rate)
         taxes = self._sales_taxes()
         if configured:
             for tax in taxes:
@@ -237,7 +239,7 @@ class MemoryCatalog:
         return matches[0]
 
     def rate_for_tax(self, tax_id: str, rate: Any = None) -> str | None:
-        configured = {v: k for k, v in (self.options.get("sales_tax_map") or {}).items()}
+        configured = {v: k for k, v in self.options.sales_tax_map.items()}
         for tax in self._sales_taxes():
             if tax["id"] == tax_id:
                 for name in (tax["id"], tax["name"], tax["abbreviation"]):
@@ -264,7 +266,7 @@ class MemoryCatalog:
             return self._discount_product
 
     def _discount_name(self) -> str:
-        return self.options.get("discount_product_name") or "Discount"
+        return self.options.discount_product_name
 
     def _find_product(self, name: str) -> str | None:
         with self.store.lock:

@@ -14,6 +14,8 @@ out, parked records fall due) and `world.crash_at(point)` stops a run dead at an
 """
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -22,6 +24,7 @@ import pytest
 from devstack.wave_sandbox import WaveSandbox
 from devstack.webshop_sandbox import WebshopSandbox
 from devstack.webshop_sandbox.values import format_ts
+from shopwave.config import Options
 from shopwave.engine import Engine, Report
 from shopwave.flows import FLOWS, flow_for
 from shopwave.mapping import SHOP, WAVE
@@ -31,14 +34,6 @@ from .shop import MemoryShopSide
 from .store import MemoryStore
 from .wave import MemoryCatalog, MemoryWaveSide
 
-# The deployment options with nothing configured (README: Configuration).
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "income_account_id": None, "discount_product_id": None, "discount_product_name": "Discount",
-    "sales_tax_map": {}, "invoice_status": "DRAFT", "invoice_approve": False,
-    "invoice_title": "Order {number}", "payment_terms_days": 30,
-}
-
-
 class Crash(BaseException):
     """The process dies here: not an Exception, so nothing is released or parked on the way out."""
 
@@ -47,7 +42,7 @@ class World:
     def __init__(self, *, options: dict[str, Any] | None = None, concurrency: int = 1, claim_wait: float = 0.0,
                  claim_lease: float = 60.0, sweep_lease: float = 900.0, park_backoff: float = 60.0,
                  park_max_attempts: int = 10):
-        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.options = dataclasses.replace(Options(), **(options or {}))  # what a deployment configures
         self.clock = LogicalClock()
         self.wall = WallClock()
         self.shop = WebshopSandbox(db_path=":memory:")

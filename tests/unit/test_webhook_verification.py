@@ -3,6 +3,7 @@ import base64
 import json
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from shopwave import webhook
 
@@ -17,8 +18,8 @@ def event(body=BODY, signature=HEADER, content_type="application/json", b64=Fals
     headers = {"Content-Type": content_type}
     if signature is not None:
         headers["Webshop-Signature"] = signature
-    return {"httpMethod": "POST", "headers": headers, "isBase64Encoded": b64,
-            "body": base64.b64encode(body).decode() if b64 else body.decode("utf-8", "replace")}
+    return APIGatewayProxyEvent({"httpMethod": "POST", "headers": headers, "isBase64Encoded": b64,
+                                 "body": base64.b64encode(body).decode() if b64 else body.decode("utf-8", "replace")})
 
 
 def signed(body: bytes, t=T):

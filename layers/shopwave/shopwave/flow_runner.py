@@ -1,10 +1,17 @@
 """The work behind every handler: sweep for a schedule, sync one record for a webhook.
 
+The event is parsed with Powertools' event source data classes for the two sources the template
+gives a function: an EventBridge schedule (`EventBridgeEvent`) and, for the three webhook flows,
+the REST API's proxy integration (`APIGatewayProxyEvent`). Anything else is refused as an error.
+
 A system the flow depends on being unavailable (Wave, the webshop, DynamoDB, the parameter
 store) is never an unexplained error. A webhook answers 503 with the system's name and is not
 remembered as done, so the webshop retries it. A sweep keeps its watermark, logs which system
 stopped it, emits `SweepsFailed` and then fails the invocation, so Lambda's retries, the
-on-failure destination and the failed-sweep alarm see the outage.
+on-failure destination and the failed-sweep alarms see the outage.
+
+What each run did goes in its "flow run finished" log line (the dashboard reads it); the only
+custom metrics are the ones alarms need (`observability`).
 """
 from __future__ import annotations
 
@@ -13,8 +20,7 @@ import re
 from datetime import timedelta
 from typing import Any, Iterator
 
-from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, EventBridgeEvent
 
 from . import runtime, webhook
 from .wave.client import WaveTransportError
@@ -22,14 +28,8 @@ from .webshop.client import WebshopTransportError
 from .config import optional_secret, secret
 from .engine import Report
 from .flows import FLOWS
-from .lambda_entry import logger, metrics
+from .observability import PARKED_RECORDS, SWEEPS_FAILED, count, logger, tracer
 
-tracer = Tracer()
-
-REPORT_METRICS = {
-    "RecordsRead": "read", "RecordsCreated": "created", "RecordsUpdated": "updated", "RecordsAdopted": "adopted",
-    "EchoesSkipped": "echoes", "Conflicts": "conflicts", "RecordsParked": "parked", "RecordsDeleted": "deleted",
-}
 # A sweep's lease lasts as long as its invocation can (Lambda's remaining time) plus this.
 LEASE_MARGIN_SECONDS = 5.0
 
@@ -38,9 +38,45 @@ LEASE_MARGIN_SECONDS = 5.0
 def run(flow_name: str, event: dict, context: Any) -> dict:
     tracer.put_annotation(key="flow", value=flow_name)
     flow = FLOWS[flow_name]
-    if "httpMethod" in event or "routeKey" in event:
-        return _webhook(flow, event, context)
+    parsed = parse_event(event)
+    if isinstance(parsed, APIGatewayProxyEvent):
+        logger.set_correlation_id(parsed.request_context.request_id)
+        return _webhook(flow, parsed, context)
+    logger.set_correlation_id(parsed.get_id)
     return _sweep(flow, context)
+
+
+# ------------------------------------------------------------------------------- events
+class UnexpectedEvent(ValueError):
+    """An event from neither of the function's sources (template.yaml): nothing is run."""
+
+
+def _is_webhook(event: APIGatewayProxyEvent) -> bool:
+    """A request through the REST API's proxy integration (the webhook routes)."""
+    return bool(event.http_method and event.request_context.request_id)
+
+
+def _is_schedule(event: EventBridgeEvent) -> bool:
+    """An EventBridge schedule's event (events/schedule.json)."""
+    return event.source == "aws.events" and event.detail_type == "Scheduled Event"
+
+
+EVENT_SOURCES = ((APIGatewayProxyEvent, _is_webhook), (EventBridgeEvent, _is_schedule))
+
+
+def parse_event(event: Any) -> APIGatewayProxyEvent | EventBridgeEvent:
+    """The invocation's event as the data class of the source it came from."""
+    if isinstance(event, dict):
+        for data_class, came_from in EVENT_SOURCES:
+            parsed = data_class(event)
+            try:
+                if came_from(parsed):
+                    return parsed
+            except (KeyError, TypeError, AttributeError):  # a field that source always has is missing
+                continue
+    keys = sorted(str(key) for key in event)[:20] if isinstance(event, dict) else type(event).__name__
+    logger.error("unexpected event: neither a schedule nor a webhook request; nothing was run", extra={"keys": keys})
+    raise UnexpectedEvent("the event is neither an EventBridge schedule nor an API Gateway REST request")
 
 
 # ----------------------------------------------------------------------------- outages
@@ -185,20 +221,15 @@ def _sweep(flow, context) -> dict:
 
 
 def _sweep_failed(down: SystemUnavailable) -> None:
-    """Said before the invocation fails; the metrics are flushed by `log_metrics` all the same."""
+    """Said before the invocation fails; the metric is flushed by `log_metrics` all the same."""
     logger.error(f"sweep stopped: {down.system} unavailable; the watermark stays and the next run goes on",
                  extra={"system": down.system, "reason": down.detail})
-    metrics.add_metric(name="SweepsFailed", unit=MetricUnit.Count, value=1)
-    # One metric across flows (service dimension only), as ParkedRecords, for an alarm.
-    with single_metric(name="SweepsFailed", unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="service", value=metrics.service or "shopwave")
+    count(SWEEPS_FAILED, 1)
 
 
 # ----------------------------------------------------------------------------- webhooks
 @tracer.capture_method(capture_response=False)
-def _webhook(flow, event: dict, context) -> dict:
-    # every delivery counts (refused, replayed, deferred or synced): each invocation has a metric
-    metrics.add_metric(name="WebhooksReceived", unit=MetricUnit.Count, value=1)
+def _webhook(flow, event: APIGatewayProxyEvent, context) -> dict:
     try:
         return _deliver(flow, event, context)
     except Exception as exc:
@@ -207,17 +238,15 @@ def _webhook(flow, event: dict, context) -> dict:
             raise
         logger.warning(f"webhook not synced now: {down.system} unavailable; the webshop should retry",
                        extra={"system": down.system, "reason": down.detail})
-        metrics.add_metric(name="WebhooksDeferred", unit=MetricUnit.Count, value=1)
         return _response(503, {"error": f"{down.system} is unavailable; retry the delivery later"})
 
 
-def _deliver(flow, event: dict, context) -> dict:
+def _deliver(flow, event: APIGatewayProxyEvent, context) -> dict:
     resource = flow.entity.shop.resource
     try:
         delivery = webhook.parse(event, _webhook_secrets(), resource)
     except webhook.Rejected as exc:
         logger.warning("webhook refused", extra={"status": exc.status, "reason": exc.reason})
-        metrics.add_metric(name="WebhooksRefused", unit=MetricUnit.Count, value=1)
         return _response(exc.status, {"error": exc.reason})
     logger.append_keys(delivery_id=delivery.id, record_id=delivery.record_id)
     if delivery.signed_with_previous_secret:
@@ -260,18 +289,15 @@ def _sync_delivery(flow, delivery: webhook.Delivery) -> dict:
 
 
 # ------------------------------------------------------------------------------ figures
-def _finish(rt, before: dict[str, int], report: Report) -> dict:
+def _finish(rt, before: dict[str, float], report: Report) -> dict:
+    """The run's figures: its report with what the clients counted during it (API calls, Wave's
+    429s and seconds), in the one log line the dashboard reads; ParkedRecords for the alarm."""
     after = rt.calls()
-    report.wave_calls = after["wave"] - before["wave"]
-    report.webshop_calls = after["webshop"] - before["webshop"]
-    for name, attribute in REPORT_METRICS.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(report, attribute))
-    if report.parked:
-        # One metric across flows (service dimension only) for the ParkedRecordsAlarm.
-        with single_metric(name="ParkedRecords", unit=MetricUnit.Count, value=report.parked) as metric:
-            metric.add_dimension(name="service", value=metrics.service or "shopwave")
-    metrics.add_metric(name="WaveApiCalls", unit=MetricUnit.Count, value=report.wave_calls)
-    metrics.add_metric(name="WebshopApiCalls", unit=MetricUnit.Count, value=report.webshop_calls)
+    report.wave_calls = after["wave_calls"] - before["wave_calls"]
+    report.webshop_calls = after["webshop_calls"] - before["webshop_calls"]
+    report.wave_throttled = after["wave_throttled"] - before["wave_throttled"]
+    report.wave_seconds = round(after["wave_seconds"] - before["wave_seconds"], 3)
+    count(PARKED_RECORDS, report.parked)
     logger.info("flow run finished", extra={"report": report.as_dict()})
     return report.as_dict()
 

@@ -21,7 +21,7 @@ DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
 def _handled_once() -> tuple[IdempotencyConfig, Callable]:
     config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=DELIVERY_MEMORY_SECONDS,
                                raise_on_no_idempotency_key=True)
-    persistence = DynamoDBPersistenceLayer(table_name=runtime.current().settings.idempotency_table)
+    persistence = DynamoDBPersistenceLayer(table_name=runtime.current().config.tables.idempotency)
 
     @idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)
     def handle(*, delivery: dict[str, Any], work: Callable[[], dict]) -> dict:

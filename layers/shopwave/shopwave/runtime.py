@@ -1,17 +1,15 @@
-"""Wires settings, clients, the state store and the engine together once per process."""
+"""Wires the configuration, clients, the state store and the engine together once per process."""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from .wave.client import WaveClient
-from .webshop.client import WebshopClient
-from .config import Settings, secret
+from .config import Config, secret
 from .engine import Engine
-from .wave.catalog import WaveCatalog, options_from_env
+from .wave.catalog import WaveCatalog
+from .wave.client import WaveClient
 from .wave.side import WaveSide
+from .webshop.client import WebshopClient
 from .webshop.side import ShopSide
 from .flows import flow_for
 from .mapping import SHOP, WAVE
@@ -19,53 +17,32 @@ from .state import StateStore
 from .state.models import bind
 
 
-@dataclass(frozen=True)
-class Tuning:
-    """Timings an operator rarely changes (and the chaos suite shrinks), from the environment."""
-    read_timeout: float = 30.0
-    backoff_factor: float = 0.25
-    claim_lease: float = 60.0
-    claim_wait: float = 10.0
-    sweep_lease: float = 900.0
-    park_backoff: float = 60.0
-    park_max_attempts: int = 10
-    concurrency: int = 1  # records of a page written at once
-    wave_max_rps: float = 0.0  # 0: no client-side limit (429s are still honoured)
-    webshop_max_rps: float = 0.0
-
-    @classmethod
-    def from_env(cls, environ) -> "Tuning":
-        names = {"read_timeout": "HTTP_READ_TIMEOUT_SECONDS", "backoff_factor": "HTTP_BACKOFF_FACTOR",
-                 "claim_lease": "CLAIM_LEASE_SECONDS", "claim_wait": "CLAIM_WAIT_SECONDS",
-                 "sweep_lease": "SWEEP_LEASE_SECONDS", "park_backoff": "PARK_BACKOFF_SECONDS",
-                 "park_max_attempts": "PARK_MAX_ATTEMPTS", "concurrency": "SYNC_CONCURRENCY",
-                 "wave_max_rps": "WAVE_MAX_RPS", "webshop_max_rps": "WEBSHOP_MAX_RPS"}
-        given = {field: type(getattr(cls, field))(environ[name]) for field, name in names.items() if environ.get(name)}
-        return cls(**given)
-
-
 class Runtime:
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        bind(settings.links_table, settings.state_table)
-        tuning = Tuning.from_env(os.environ)
-        http = {"timeout": (5, tuning.read_timeout), "backoff_factor": tuning.backoff_factor}
-        self.wave = WaveClient(settings.wave_api_url, secret("WAVE_TOKEN"), settings.wave_business_id,
-                               max_rps=tuning.wave_max_rps, **http)
-        self.webshop = WebshopClient(settings.webshop_api_url, secret("WEBSHOP_API_KEY"), page_size=settings.page_size,
-                                     max_rps=tuning.webshop_max_rps, **http)
-        self.store = StateStore(park_backoff=timedelta(seconds=tuning.park_backoff), park_max_attempts=tuning.park_max_attempts)
-        options = options_from_env(os.environ)
+    def __init__(self, config: Config):
+        self.config = config
+        bind(config.tables.links, config.tables.state)
+        http = {"timeout": (5, config.http.read_timeout), "backoff_factor": config.http.backoff_factor}
+        self.wave = WaveClient(config.wave.api_url, secret("WAVE_TOKEN"), config.wave.business_id,
+                               max_rps=config.wave.max_rps, page_size=config.sync.page_size, **http)
+        self.webshop = WebshopClient(config.webshop.api_url, secret("WEBSHOP_API_KEY"), max_rps=config.webshop.max_rps,
+                                     page_size=config.sync.page_size, **http)
+        sync, options = config.sync, config.options
+        self.store = StateStore(park_backoff=timedelta(seconds=sync.park_backoff), park_max_attempts=sync.park_max_attempts)
         self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
                              flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options,
-                             claim_lease=timedelta(seconds=tuning.claim_lease), claim_wait=tuning.claim_wait,
-                             sweep_lease=timedelta(seconds=tuning.sweep_lease), concurrency=tuning.concurrency)
+                             claim_lease=timedelta(seconds=sync.claim_lease), claim_wait=sync.claim_wait,
+                             sweep_lease=timedelta(seconds=sync.sweep_lease), concurrency=sync.concurrency)
 
-    def calls(self) -> dict[str, int]:
-        return {"wave": self.wave.calls.total, "webshop": self.webshop.calls.total}
+    def calls(self) -> dict[str, float]:
+        """The clients' counters so far: API calls to each system, Wave's 429s and the seconds
+        spent waiting for Wave (retries and their backoff included). A run reports the difference."""
+        wave, webshop = self.wave.calls, self.webshop.calls
+        return {"wave_calls": wave.total, "webshop_calls": webshop.total, "wave_throttled": wave.throttled,
+                "wave_seconds": wave.seconds}
 
 
 @lru_cache(maxsize=1)
 def current() -> Runtime:
-    """The process's runtime, built on first use (not at import: cold starts stay light)."""
-    return Runtime(Settings.from_env())
+    """The process's runtime, built on first use (not at import: cold starts stay light). The
+    configuration is read here, once per process."""
+    return Runtime(Config.from_env())

@@ -11,7 +11,10 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_BODY_BYTES = 256 * 1024
 TOLERANCE_SECONDS = 300
@@ -89,9 +92,10 @@ def verify(secrets: str | Iterable[str], header: str | None, body: bytes, *, now
     raise Rejected(401, "Webshop-Signature does not match")
 
 
-def raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
+def raw_body(event: APIGatewayProxyEvent) -> bytes:
+    """The body's bytes exactly as sent (HMAC is over them): base64 strictly, never a lenient decode."""
+    body = event.body or ""
+    if event.is_base64_encoded:
         try:
             return base64.b64decode(body, validate=True)
         except ValueError:
@@ -99,21 +103,16 @@ def raw_body(event: dict[str, Any]) -> bytes:
     return body.encode("utf-8")
 
 
-def header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def parse(event: dict[str, Any], secrets: str | Iterable[str], resource: str, *, now: float | None = None) -> Delivery:
-    """Check a delivery in the order that leaks least: size, signature, then content.
-    `secrets`: the current webhook secret, optionally followed by the previous one."""
+def parse(event: APIGatewayProxyEvent, secrets: str | Iterable[str], resource: str, *,
+          now: float | None = None) -> Delivery:
+    """Check a delivery (an API Gateway REST request, parsed) in the order that leaks least:
+    size, signature, then content. `secrets`: the current webhook secret, optionally followed by
+    the previous one. Header names are case-insensitive (`event.headers`)."""
     body = raw_body(event)
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(413, f"body over {MAX_BODY_BYTES} bytes")
-    signed_by = verify(secrets, header(event, SIGNATURE_HEADER), body, now=now)
-    content_type = (header(event, "content-type") or "").split(";")[0].strip().lower()
+    signed_by = verify(secrets, event.headers.get(SIGNATURE_HEADER), body, now=now)
+    content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json":
         raise Rejected(415, f"content type {content_type!r} is not application/json")
     try:

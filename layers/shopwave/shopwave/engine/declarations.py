@@ -51,8 +51,8 @@ class WaveResource:
     # (Wave record, canonical state) -> the Wave record cannot take this state in place and a new
     # counterpart replaces it (an archived product cannot be un-archived in Wave).
     replace_when: Callable[[Record, Record], bool] = lambda record, state: False
-    # Extra input on create: (source record id, options) -> fields, e.g. displayId = the shop id.
-    create_extras: Callable[[str, dict], Record] | None = None
+    # Extra input on create: (source record id, config.Options) -> fields, e.g. displayId = the shop id.
+    create_extras: Callable[[str, Any], Record] | None = None
     # A Wave record that carries the shop id (displayId) is that record's counterpart.
     shop_id_field: str | None = None
 
@@ -117,7 +117,7 @@ class Flow:
     name: str  # "customer_to_wave"
     entity: Entity
     source: str  # the side it reads (mapping.SIDES)
-    page_size: int = 100
+    page_size: int | None = None  # records per page read; None: SYNC_PAGE_SIZE (config.SyncSettings)
 
     @property
     def target(self) -> str:

@@ -22,6 +22,8 @@ class Report:
     skipped: int = 0
     wave_calls: int = 0
     webshop_calls: int = 0
+    wave_throttled: int = 0  # Wave's 429 answers, retried ones included
+    wave_seconds: float = 0.0  # time spent waiting for Wave (retries and backoff included)
     stopped_early: bool = False
     busy: bool = False  # another sweep of this flow was running: this one did nothing
     failures: list[str] = field(default_factory=list)
@@ -44,7 +46,7 @@ class Report:
 
     def merge(self, other: "Report") -> None:
         for name, value in asdict(other).items():
-            if isinstance(value, int) and not isinstance(value, bool) and name != "flow":
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "flow":
                 setattr(self, name, getattr(self, name) + value)
         self.failures += other.failures
         self.changes += other.changes

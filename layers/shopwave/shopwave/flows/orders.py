@@ -42,7 +42,7 @@ class DueDate(Codec):
             return values.text(record.get("dueDate"))
         if record.get("due_date"):
             return record["due_date"]
-        return days_after(record["order_date"], ctx.options.get("payment_terms_days", 30)) if record.get("order_date") else None
+        return days_after(record["order_date"], ctx.options.payment_terms_days) if record.get("order_date") else None
 
     def write(self, side, current, state, ctx):
         return {"due_date" if side == SHOP else "dueDate": state["due_date"]}
@@ -229,11 +229,10 @@ class CreateOnly(Codec):
     def write(self, side, current, state, ctx):
         if side == SHOP:
             return {}
-        options = ctx.options
-        status = options.get("invoice_status", "DRAFT")
-        return {"title": options.get("invoice_title", "Order {number}").format(number=state.get("number") or ""),
-                "status": status if status in ("DRAFT", "SAVED") else "DRAFT",
-                **({"@approve": True} if options.get("invoice_approve") else {})}
+        options = ctx.options  # config.Options: INVOICE_STATUS is DRAFT or SAVED, checked when read
+        return {"title": options.invoice_title.format(number=state.get("number") or ""),
+                "status": options.invoice_status,
+                **({"@approve": True} if options.invoice_approve else {})}
 
 
 ORDER_MAPPING = Mapping((

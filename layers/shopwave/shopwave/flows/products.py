@@ -31,8 +31,8 @@ PRODUCT_MAPPING = Mapping((
 ))
 
 
-def income_account(source_id: str, options: dict) -> dict:
-    account = options.get("income_account_id")
+def income_account(source_id: str, options) -> dict:
+    account = options.income_account_id  # config.Options
     return {"incomeAccountId": account} if account else {}
 
 
@@ -58,5 +58,5 @@ PRODUCT = Entity(
     skip_create=lambda state: state["archived"],
     link_extra=lambda records: {"sku": records[SHOP].get("sku")},  # the sku has no field in Wave
     # The discount product (orders' discounts) is the sync's own: no webshop product stands for it.
-    duplicate_key=DuplicateKey("name", exempt=lambda options: (options.get("discount_product_name", "Discount"),)),
+    duplicate_key=DuplicateKey("name", exempt=lambda options: (options.discount_product_name,)),
 )

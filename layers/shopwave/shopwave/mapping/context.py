@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import Options
 from .core import SHOP
 
 
@@ -16,10 +17,10 @@ class MissingDependency(Exception):
 
 
 class SyncContext:
-    def __init__(self, store, catalog=None, options: dict[str, Any] | None = None):
+    def __init__(self, store, catalog=None, options: Options | None = None):
         self.store = store
         self.catalog = catalog
-        self.options = options or {}
+        self.options = options or Options()  # the deployment's (config.Options), typed
         self._links: dict[tuple[str, str, str], Any] = {}
 
     def prefetch(self, refs: list[tuple[str, str, str]]) -> None:

@@ -2,13 +2,13 @@
 sales taxes (by rate, or as configured) and the product that carries discounts."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
+from ..config import Options
 from .client import WaveClient
 from ..mapping import values
 
@@ -31,14 +31,14 @@ class UnknownTaxRate(values.BadValue):
 class WaveCatalog:
     ttl_seconds = 900
 
-    def __init__(self, client: WaveClient, options: dict[str, Any], store=None):
+    def __init__(self, client: WaveClient, options: Options, store=None):
         self.client = client
         self.store = store  # claims: two processes must not both create the discount product
         self.options = options
         self._taxes: list[dict] | None = None
         self._taxes_lock = threading.Lock()  # concurrent writers load the catalogue once
         self._loaded_at = 0.0
-        self._discount_product: str | None = options.get("discount_product_id")
+        self._discount_product: str | None = options.discount_product_id
 
     def _sales_taxes(self) -> list[dict]:
         with self._taxes_lock:
@@ -56,7 +56,7 @@ class WaveCatalog:
 
     def tax_id_for_rate(self, rate: str) -> str:
         """A line's tax rate ("0.13") as a Wave sales tax: SALES_TAX_MAP first, else by rate."""
-        configured = (self.options.get("sales_tax_map") or {}).get(rate)
+        configured = self.options.sales_tax_map.get(rate)
         taxes = self._sales_taxes()
         if configured:
             for tax in taxes:
@@ -69,7 +69,7 @@ class WaveCatalog:
         return matches[0]
 
     def rate_for_tax(self, tax_id: str, rate: Any = None) -> str | None:
-        configured = {v: k for k, v in (self.options.get("sales_tax_map") or {}).items()}
+        configured = {v: k for k, v in self.options.sales_tax_map.items()}
         for tax in self._sales_taxes():
             if tax["id"] == tax_id:
                 for name in (tax["id"], tax["name"], tax["abbreviation"]):
@@ -81,14 +81,14 @@ class WaveCatalog:
     def existing_discount_product_id(self) -> str | None:
         """The discount product if Wave has one (reading never creates it)."""
         if not self._discount_product:
-            self._discount_product = self._find_product(self.options.get("discount_product_name", "Discount"))
+            self._discount_product = self._find_product(self.options.discount_product_name)
         return self._discount_product
 
     def discount_product_id(self) -> str:
         """The Wave product that carries discounts (found by name, else created on a DISCOUNTS account)."""
         if self._discount_product:
             return self._discount_product
-        name = self.options.get("discount_product_name", "Discount")
+        name = self.options.discount_product_name
         self._discount_product = self._find_product(name)
         if self._discount_product:
             return self._discount_product
@@ -131,17 +131,3 @@ class WaveCatalog:
         return self.client.mutate("productCreate", CREATE_PRODUCT, input_)["product"]["id"]
 
 
-def options_from_env(environ) -> dict[str, Any]:
-    """Deployment options for products and invoices (README: Configuration)."""
-    def flag(name: str) -> bool:
-        return environ.get(name, "").lower() in ("1", "true", "yes")
-    return {
-        "income_account_id": environ.get("WAVE_INCOME_ACCOUNT_ID") or None,
-        "discount_product_id": environ.get("WAVE_DISCOUNT_PRODUCT_ID") or None,
-        "discount_product_name": environ.get("WAVE_DISCOUNT_PRODUCT_NAME", "Discount"),
-        "sales_tax_map": {values.decimal(k): v for k, v in json.loads(environ.get("SALES_TAX_MAP") or "{}").items()},
-        "invoice_status": environ.get("INVOICE_STATUS", "DRAFT").upper(),
-        "invoice_approve": flag("INVOICE_APPROVE"),
-        "invoice_title": environ.get("INVOICE_TITLE", "Order {number}"),
-        "payment_terms_days": int(environ.get("PAYMENT_TERMS_DAYS", "30")),
-    }

@@ -40,9 +40,10 @@ class WaveInputError(WaveError, Refused):
 
 class WaveClient:
     def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
-                 max_rps: float | None = None):
+                 max_rps: float | None = None, page_size: int = 100):
         self.url = url
         self.business_id = business_id
+        self.page_size = page_size  # records per page of a list query (SYNC_PAGE_SIZE)
         self.timeout = timeout
         self.calls = CallCounter()
         self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..engine import timestamps
+from ..config import Options
 from ..engine.declarations import Entity, Record, without_actions
 from ..mapping import WAVE
 from . import operations as ops
@@ -21,9 +22,9 @@ class WaveSide:
     fetch_batch = 50
     look_up_batch = 25
 
-    def __init__(self, client: WaveClient, options: dict[str, Any] | None = None):
+    def __init__(self, client: WaveClient, options: Options | None = None):
         self.client = client
-        self.options = options or {}
+        self.options = options or Options()
         self._scans: dict[tuple[str, str], dict[Any, list[Record]]] = {}
 
     def new_run(self) -> None:
@@ -60,8 +61,8 @@ class WaveSide:
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.partitions)
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
-        return WaveFilterPager(self.client, entity.wave, page_size, partition).pages(since)
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
+        return WaveFilterPager(self.client, entity.wave, page_size or self.client.page_size, partition).pages(since)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)

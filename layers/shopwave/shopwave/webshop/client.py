@@ -41,8 +41,9 @@ class WebshopClient:
         # Every write is safe to repeat: POST carries an Idempotency-Key, PATCH an If-Match.
         self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
 
-    def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None) -> tuple[list[dict], str | None]:
-        params: dict[str, Any] = {"limit": self.page_size}
+    def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None,
+                  limit: int | None = None) -> tuple[list[dict], str | None]:
+        params: dict[str, Any] = {"limit": limit or self.page_size}
         if cursor:
             params["cursor"] = cursor
         elif updated_after:
@@ -60,11 +61,12 @@ class WebshopClient:
         headers = {"If-Match": str(if_match)} if if_match is not None else {}
         return self._request("PATCH", f"/{resource}/{quote(record_id, safe='')}", json_body=body, headers=headers)
 
-    def iter_changed(self, resource: str, updated_after: str | None) -> Iterator[list[dict]]:
-        """Pages of records changed after `updated_after`, following the keyset cursor."""
+    def iter_changed(self, resource: str, updated_after: str | None, page_size: int | None = None) -> Iterator[list[dict]]:
+        """Pages of records changed after `updated_after`, following the keyset cursor (pages of
+        `page_size` records, default the client's)."""
         cursor = None
         while True:
-            page, cursor = self.list_page(resource, updated_after=updated_after, cursor=cursor)
+            page, cursor = self.list_page(resource, updated_after=updated_after, cursor=cursor, limit=page_size)
             yield page
             if not cursor:
                 return

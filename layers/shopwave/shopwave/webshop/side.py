@@ -52,10 +52,10 @@ class ShopSide:
     def partitions(self, entity: Entity) -> list[str]:
         return [""]
 
-    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int) -> Iterator[list[Record]]:
+    def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
         # The keyset cursor is exact while records change; the overlap re-reads the boundary.
         after = timestamps.minus(since, self.overlap) if since else None
-        yield from self.client.iter_changed(entity.shop.resource, after)
+        yield from self.client.iter_changed(entity.shop.resource, after, page_size)
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)
