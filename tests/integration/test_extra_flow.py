@@ -243,6 +243,10 @@ Resources:
                 - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WaveTokenParameterName}
                 - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WebshopApiKeyParameterName}
                 - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WebhookSecretParameterName}
+                - !If
+                  - HasPreviousWebhookSecret
+                  - !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${WebhookSecretPreviousParameterName}
+                  - !Ref AWS::NoValue
 
   ServiceToWebshopLogGroup:
     Type: AWS::Logs::LogGroup
