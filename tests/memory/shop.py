@@ -41,9 +41,6 @@ class MemoryShopSide:
         self.sandbox = sandbox
         self.faults = Faults("webshop")
 
-    def new_run(self) -> None:
-        pass
-
     # -- what a record says -------------------------------------------------------------------
     @staticmethod
     def record_id(record: Record) -> str:
@@ -106,7 +103,7 @@ class MemoryShopSide:
         return {}  # candidates here are named by id
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+                   known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         # a Wave record carrying a shop id (displayId) names its counterpart exactly
         field = entity.wave.shop_id_field
         shop_id = source.get(field) if field else None

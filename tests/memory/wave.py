@@ -62,9 +62,6 @@ class MemoryWaveSide:
         self.options = options or Options()
         self.faults = Faults("Wave")
 
-    def new_run(self) -> None:
-        pass  # nothing cached: every look-up reads the business as it is now
-
     # -- what a record says -------------------------------------------------------------------
     @staticmethod
     def record_id(record: Record) -> str:
@@ -151,7 +148,7 @@ class MemoryWaveSide:
         return found
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+                   known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         known = dict(known or {})
         if any((lookup.field, state[lookup.field]) not in known
                for lookup in entity.wave.lookups if lookup.filter_arg and state.get(lookup.field)):

@@ -16,7 +16,6 @@ custom metrics are the ones alarms need (`observability`).
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 from typing import Any, Iterator
 
@@ -114,7 +113,6 @@ TRANSIENT_AWS_CODES = frozenset({
     "ProvisionedThroughputExceededException", "InternalServerError", "InternalFailure", "InternalError",
     "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout", "RequestTimeoutException",
 })
-ENGINE_FAILURE = re.compile(r"\b(Wave|webshop) (?:unreachable|answered)")
 
 
 def unavailable(exc: BaseException) -> SystemUnavailable | None:
@@ -174,10 +172,11 @@ def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _from_report(failures: list[str]) -> SystemUnavailable:
-    """The engine's report names an outage in words (`failures`); the first one decides the type."""
-    systems = [match.group(1) for failure in failures if (match := ENGINE_FAILURE.search(failure))]
-    kind = {"Wave": WaveUnavailable, "webshop": WebshopUnavailable}.get(systems[0] if systems else "", SystemUnavailable)
+def _from_report(report: Report) -> SystemUnavailable:
+    """The outage that stopped the engine's run: the first system its report names decides the type."""
+    kind = {"Wave": WaveUnavailable, "webshop": WebshopUnavailable}.get(next(iter(report.unavailable), ""),
+                                                                        SystemUnavailable)
+    failures = report.failures
     return kind("; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""))
 
 
@@ -214,7 +213,7 @@ def _sweep(flow, context) -> dict:
         raise down from exc
     body = _finish(rt, before, report)
     if report.failures:
-        down = _from_report(report.failures)
+        down = _from_report(report)
         _sweep_failed(down)
         raise down
     return body
@@ -281,7 +280,7 @@ def _sync_delivery(flow, delivery: webhook.Delivery) -> dict:
     before = rt.calls()
     report = rt.engine.sync_ids(flow, [delivery.record_id])
     if report.failures:
-        raise _from_report(report.failures)
+        raise _from_report(report)
     if report.skipped and not report.read:
         raise RecordNotFound(f"{delivery.resource} {delivery.record_id} not found")
     body = _finish(rt, before, report)

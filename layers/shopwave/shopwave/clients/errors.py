@@ -5,6 +5,7 @@ or the record moved on since it was read (park it; the retry reads it afresh).""
 
 class Unavailable(Exception):
     """The system cannot be reached or kept failing (timeouts, 5xx, 429) after the retries."""
+    system = "a system"  # which one, for the operator and the handler's answer
 
 
 class Refused(Exception):

@@ -23,9 +23,6 @@ class Side(Protocol):
 
     name: str  # "shop" | "wave": the key of this side in links and flows
 
-    def new_run(self) -> None:
-        """A run starts: forget whatever was cached for the last one."""
-
     # -- what a record says -----------------------------------------------------------------
     def record_id(self, record: Record) -> str: ...
 
@@ -66,8 +63,9 @@ class Side(Protocol):
         runs independent requests at once."""
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   known: LookUps | None = None) -> list[Record]:
-        """Records here that the other side's record (`source`, canonical `state`) could adopt."""
+                   known: LookUps | None = None, cache: dict | None = None) -> list[Record]:
+        """Records here that the other side's record (`source`, canonical `state`) could adopt;
+        `cache` is the run's own (SyncContext.run_cache): what a side read once for the whole run."""
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record: ...

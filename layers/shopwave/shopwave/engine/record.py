@@ -135,7 +135,8 @@ class RecordSync:
 
     def adopt_or_create(self) -> None:
         flow, source, target, mapping, report = self.flow, self.source, self.target, self.mapping, self.report
-        candidates = target.candidates(self.entity, self.state, self.record_id, self.record, known=self.ahead.lookups)
+        candidates = target.candidates(self.entity, self.state, self.record_id, self.record, known=self.ahead.lookups,
+                                       cache=self.ctx.run_cache)
         if candidates:
             taken = self.store.get_links(self.entity.name, flow.target, [target.record_id(c) for c in candidates])
             candidates = [c for c in candidates if target.record_id(c) not in taken]

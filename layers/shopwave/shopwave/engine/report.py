@@ -27,6 +27,7 @@ class Report:
     stopped_early: bool = False
     busy: bool = False  # another sweep of this flow was running: this one did nothing
     failures: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)  # the systems that stopped the run (Unavailable.system)
     # One entry per record written: {"source_id", "target_id", "action", "fields"} (names, never
     # values). Kept out of as_dict(): a backfill's list does not belong in one log line.
     changes: list[dict] = field(default_factory=list)
@@ -49,6 +50,7 @@ class Report:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "flow":
                 setattr(self, name, getattr(self, name) + value)
         self.failures += other.failures
+        self.unavailable += [system for system in other.unavailable if system not in self.unavailable]
         self.changes += other.changes
         self.stopped_early |= other.stopped_early
         self.busy |= other.busy

@@ -57,8 +57,6 @@ class Engine:
         self.checkpoint = checkpoint or (lambda point: None)
 
     def _context(self) -> SyncContext:
-        for side in self.sides.values():
-            side.new_run()
         return SyncContext(self.store, self.catalog, self.options)
 
     # sweep ---------------------------------------------------------------------------------
@@ -141,6 +139,7 @@ class Engine:
             ahead = self._read_ahead(flow, changed, unlinked)
         except STOPS_THE_RUN as exc:
             run.report.failures.append(f"{flow.name}: reading the page's counterparts: {exc}")
+            run.report.unavailable.append(exc.system)
             logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
             return []  # as if its first record had failed: nothing handled, the watermark stays
         ctx.prefetch([ref for r in ahead.counterparts.values() for ref in references(mapping, flow.target, r, ctx)])
@@ -174,6 +173,7 @@ class Engine:
                 part.unparked += 1
         except STOPS_THE_RUN as exc:
             part.failures.append(f"{flow.name} {record.record_id}: {exc}")
+            part.unavailable.append(exc.system)
             logger.warning("system unavailable; stopping this run", extra={"record_id": record.record_id, "error": str(exc)})
             return False, part
         except PARKS_THE_RECORD as exc:

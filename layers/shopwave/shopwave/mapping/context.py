@@ -22,6 +22,7 @@ class SyncContext:
         self.catalog = catalog
         self.options = options or Options()  # the deployment's (config.Options), typed
         self._links: dict[tuple[str, str, str], Any] = {}
+        self.run_cache: dict[Any, Any] = {}  # what a side reads once per run (Wave's products by name)
 
     def prefetch(self, refs: list[tuple[str, str, str]]) -> None:
         """Look up the links of many references in one batch per entity and side."""

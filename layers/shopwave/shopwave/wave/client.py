@@ -17,6 +17,7 @@ class WaveError(Exception):
 
 class WaveTransportError(WaveError, Unavailable):
     """Wave could not be reached or kept failing (timeouts, 5xx, 429) after the retries."""
+    system = "Wave"
 
 
 class WaveGraphQLError(WaveError, Refused):

@@ -25,10 +25,6 @@ class WaveSide:
     def __init__(self, client: WaveClient, options: Options | None = None):
         self.client = client
         self.options = options or Options()
-        self._scans: dict[tuple[str, str], dict[Any, list[Record]]] = {}
-
-    def new_run(self) -> None:
-        self._scans.clear()
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -104,7 +100,7 @@ class WaveSide:
         return found
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+                   known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many),
         the rest are made now, the same way."""
         known = known or {}
@@ -117,7 +113,7 @@ class WaveSide:
             if not value:
                 continue
             if lookup.filter_arg is None:
-                matches = self._scan(entity, lookup.field).get(_folded(value), [])
+                matches = self._scan(entity, lookup.field, {} if cache is None else cache).get(_folded(value), [])
             else:
                 nodes = known[(lookup.field, value)]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
@@ -127,18 +123,18 @@ class WaveSide:
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
 
-    def _scan(self, entity: Entity, field: str) -> dict[Any, list[Record]]:
+    def _scan(self, entity: Entity, field: str, cache: dict) -> dict[Any, list[Record]]:
         """Every active record by one field's value: Wave cannot filter on it (product names)."""
-        key = (entity.name, field)
-        if key not in self._scans:
+        key = ("wave scan", entity.name, field)
+        if key not in cache:
             index: dict[Any, list[Record]] = {}
             pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.partitions[0])
             for page in pager.pages(None):
                 for record in page:
                     value = entity.mapping.value(WAVE, record, field)
                     index.setdefault(_folded(value), []).append(record)
-            self._scans[key] = index
-        return self._scans[key]
+            cache[key] = index
+        return cache[key]
 
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
         fields, actions = without_actions(payload)

@@ -19,6 +19,7 @@ class WebshopError(Exception):
 
 class WebshopTransportError(WebshopError, Unavailable):
     """Unreachable, or kept answering 429/5xx after the retries."""
+    system = "webshop"
 
 
 class WebshopInputError(WebshopError, Refused):

@@ -18,9 +18,6 @@ class ShopSide:
     def __init__(self, client: WebshopClient):
         self.client = client
 
-    def new_run(self) -> None:
-        pass
-
     @staticmethod
     def record_id(record: Record) -> str:
         return str(record["id"])
@@ -72,7 +69,7 @@ class ShopSide:
         return {}  # the shop's candidates are found by id (one GET), nothing to gather
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   known: dict[tuple[str, Any], list[Record]] | None = None) -> list[Record]:
+                   known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         # A Wave record carrying a shop id in its displayId names its counterpart exactly.
         field = entity.wave.shop_id_field
         shop_id = source.get(field) if field else None
