@@ -116,9 +116,10 @@ def _write_merged(sections: list[Section], kept: dict, *, started, argv, finishe
     m = machine()
     keys = ", ".join(s.key for s in sections)
     marker = f"- re-run alone: section {keys}"
-    header = [line for line in kept["header"] if not line.startswith(marker)]
-    header.append(f"{marker} on {started.strftime('%Y-%m-%d %H:%M UTC')} (`python3 dev.py bench "
-                  f"{' '.join(argv)}`, {m['CPU']}, {m['cores']} cores, Python {m['Python']}; "
+    run = f" on {started.strftime('%Y-%m-%d %H:%M UTC')} (`python3 dev.py bench {' '.join(argv)}`"
+    # one line per run: this run's earlier (partial) line and an older run of the same sections go
+    header = [line for line in kept["header"] if not (line.startswith(marker) or run in line)]
+    header.append(f"{marker}{run}, {m['CPU']}, {m['cores']} cores, Python {m['Python']}; "
                   + (f"{elapsed:.0f} s" if finished else "PARTIAL") + "); the other sections are from the run above")
     out = header + ["", "## Goals", "", "| section | goal | measured | result |", "|---|---|---|---|"]
     rows = list(kept["goals"])

@@ -4,7 +4,6 @@ Idempotency-Key, keyset feed in `updated_at` order, order totals), called direct
 over HTTP. What the sandbox answers with an HTTP error is raised as the client would raise it."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Iterator
 
 from devstack.webshop_sandbox import ApiError, WebshopSandbox
@@ -13,7 +12,7 @@ from shopwave.webshop.client import idempotency_key
 from shopwave.config import SyncSettings
 from shopwave.engine import timestamps
 from shopwave.engine.declarations import Entity, Record
-from shopwave.mapping import SHOP
+from shopwave.webshop.side import ShopSide
 
 from .faults import Faults
 
@@ -33,47 +32,14 @@ def _raised(error: ApiError) -> Exception:
     return Refused(str(error))
 
 
-class MemoryShopSide:
-    name = SHOP
-    overlap = timedelta(seconds=1)  # re-read at the boundary, as ShopSide does
+class MemoryShopSide(ShopSide):
+    """What a record says is the deployed side's own; reads and writes go to the sandbox directly."""
 
     def __init__(self, sandbox: WebshopSandbox):
         self.sandbox = sandbox
         self.faults = Faults("webshop")
 
-    # -- what a record says -------------------------------------------------------------------
-    @staticmethod
-    def record_id(record: Record) -> str:
-        return str(record["id"])
-
-    @staticmethod
-    def stamp(record: Record) -> str:
-        return timestamps.normalise(record.get("updated_at"))
-
-    @staticmethod
-    def deleted(entity: Entity, record: Record) -> bool:
-        return entity.shop.deleted(record)
-
-    @staticmethod
-    def takes_writes(entity: Entity, record: Record) -> bool:
-        return not record.get("deleted")  # a soft-deleted record answers a PATCH with 409
-
-    @staticmethod
-    def must_replace(entity: Entity, record: Record, state: Record) -> bool:
-        return False
-
-    @staticmethod
-    def deletable(entity: Entity, record: Record) -> bool:
-        return False  # deletes in Wave never delete webshop records (SYNC.md rule 9)
-
-    @staticmethod
-    def status_of(entity: Entity, record: Record) -> str:
-        return str(record.get("status") or ("deleted" if record.get("deleted") else "active"))
-
-    # -- reading --------------------------------------------------------------------------------
-    def partitions(self, entity: Entity) -> list[str]:
-        return [""]
-
+    # -- reading (partitions and the boundary's overlap are ShopSide's) ---------------------------
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
         page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
         after = timestamps.minus(since, self.overlap) if since else None

@@ -18,8 +18,10 @@ from devstack.wave_sandbox import InputErrors, WaveSandbox
 from shopwave.clients.errors import Refused
 from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
-from shopwave.engine.declarations import Entity, Record
-from shopwave.mapping import WAVE, BadValue, values
+from shopwave.engine.declarations import Entity, Record, without_actions
+from shopwave.wave.catalog import WaveCatalog
+from shopwave.wave.side import WaveSide
+from shopwave.mapping import WAVE, values
 
 from .faults import Faults
 
@@ -47,13 +49,9 @@ def _folded(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-def _split(payload: Record) -> tuple[Record, list[str]]:
-    """A document's fields, and its `@action` markers (mutations of their own)."""
-    return ({k: v for k, v in payload.items() if not k.startswith("@")},
-            [k for k, v in payload.items() if k.startswith("@") and v])
-
-
-class MemoryWaveSide:
+class MemoryWaveSide(WaveSide):
+    """What a record says (ids, stamps, deleted, what may be written) is the deployed side's own;
+    the reads and writes go to the sandbox's store instead of over GraphQL."""
     name = WAVE
 
     def __init__(self, sandbox: WaveSandbox, options: Options | None = None):
@@ -61,35 +59,6 @@ class MemoryWaveSide:
         self.store = sandbox.store
         self.options = options or Options()
         self.faults = Faults("Wave")
-
-    # -- what a record says -------------------------------------------------------------------
-    @staticmethod
-    def record_id(record: Record) -> str:
-        return str(record["id"])
-
-    @staticmethod
-    def stamp(record: Record) -> str:
-        return timestamps.normalise(record.get("modifiedAt"))
-
-    @staticmethod
-    def deleted(entity: Entity, record: Record) -> bool:
-        return entity.wave.deleted(record)
-
-    @staticmethod
-    def takes_writes(entity: Entity, record: Record) -> bool:
-        return True
-
-    @staticmethod
-    def must_replace(entity: Entity, record: Record, state: Record) -> bool:
-        return entity.wave.replace_when(record, state)
-
-    @staticmethod
-    def deletable(entity: Entity, record: Record) -> bool:
-        return entity.wave.delete is not None and entity.wave.deletable(record)
-
-    @staticmethod
-    def status_of(entity: Entity, record: Record) -> str:
-        return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
 
     # -- reading --------------------------------------------------------------------------------
     def _table(self, entity: Entity) -> dict[str, Record]:
@@ -173,7 +142,7 @@ class MemoryWaveSide:
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
-        fields, actions = _split(payload)
+        fields, actions = without_actions(payload)
         extras = entity.wave.create_extras(source_id, self.options) if entity.wave.create_extras else {}
         self.faults.check("create")
         self.store.check_business(self.sandbox.business_id)
@@ -181,7 +150,7 @@ class MemoryWaveSide:
         return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        fields, actions = _split(payload)
+        fields, actions = without_actions(payload)
         record = current
         if fields:
             self.faults.check("update")
@@ -205,68 +174,28 @@ class MemoryWaveSide:
             raise Refused(f"{mutation}: {refused}") from None
 
 
-class UnknownTaxRate(BadValue):
-    """An order line's tax rate has no Wave sales tax: configure SALES_TAX_MAP."""
-
-
-class MemoryCatalog:
-    """Wave's sales taxes and discount product, read from the in-memory business (what
-    engine/catalog.py's WaveCatalog reads over GraphQL)."""
+class MemoryCatalog(WaveCatalog):
+    """Wave's sales taxes and discount product, read from the in-memory business: the deployed
+    catalogue's rules (wave/catalog.py) over the sandbox's store instead of GraphQL."""
 
     def __init__(self, side: MemoryWaveSide, options: Options | None = None):
-        self.side, self.store = side, side.store
-        self.options = options or Options()
-        self._discount_product: str | None = self.options.discount_product_id
+        super().__init__(client=None, options=options or Options())
+        self.side, self.sandbox_store = side, side.store
 
-    def _sales_taxes(self) -> list[dict]:
-        with self.store.lock:
-            return [self.store.copy(t) for t in self.store.taxes_by_id.values() if not t["isArchived"]]
-
-    def tax_id_for_rate(self, rate: str) -> str:
-        configured = self.options.sales_tax_map.get(rate)
-        taxes = self._sales_taxes()
-        if configured:
-            for tax in taxes:
-                if configured in (tax["id"], tax["name"], tax["abbreviation"]):
-                    return tax["id"]
-            raise UnknownTaxRate(f"SALES_TAX_MAP names {configured!r} for rate {rate}, which Wave does not have")
-        matches = [t["id"] for t in taxes if values.decimal(t["rate"]) == rate]
-        if len(matches) != 1:
-            raise UnknownTaxRate(f"{len(matches)} Wave sales taxes have rate {rate}; map it in SALES_TAX_MAP")
-        return matches[0]
-
-    def rate_for_tax(self, tax_id: str, rate: Any = None) -> str | None:
-        configured = {v: k for k, v in self.options.sales_tax_map.items()}
-        for tax in self._sales_taxes():
-            if tax["id"] == tax_id:
-                for name in (tax["id"], tax["name"], tax["abbreviation"]):
-                    if name in configured:
-                        return configured[name]
-                return values.decimal(tax["rate"])
-        return values.decimal(rate) if rate is not None else None
-
-    def existing_discount_product_id(self) -> str | None:
-        if not self._discount_product:
-            self._discount_product = self._find_product(self._discount_name())
-        return self._discount_product
-
-    def discount_product_id(self) -> str:
-        """Found by name, else created on a DISCOUNTS account (one Wave write)."""
-        with self.store.lock:
-            if not self.existing_discount_product_id():
-                accounts = [a["id"] for a in self.store.accounts_by_id.values() if a["subtype"]["value"] == "DISCOUNTS"]
-                self.side.faults.check("create")
-                self._discount_product = self.store.product_create({
-                    "name": self._discount_name(), "unitPrice": "0",
-                    "description": "Discounts on webshop orders (created by shopwave)",
-                    **({"incomeAccountId": accounts[0]} if accounts else {})})["id"]
-            return self._discount_product
-
-    def _discount_name(self) -> str:
-        return self.options.discount_product_name
+    def _load_sales_taxes(self) -> list[dict]:
+        with self.sandbox_store.lock:
+            return [self.sandbox_store.copy(t) for t in self.sandbox_store.taxes_by_id.values() if not t["isArchived"]]
 
     def _find_product(self, name: str) -> str | None:
-        with self.store.lock:
-            active = sorted((p for p in self.store.products_by_id.values() if not p["isArchived"]),
+        with self.sandbox_store.lock:
+            active = sorted((p for p in self.sandbox_store.products_by_id.values() if not p["isArchived"]),
                             key=lambda p: (p["createdAt"], p["id"]))
             return next((p["id"] for p in active if p["name"] == name), None)
+
+    def _create_discount_product(self, name: str) -> str:
+        with self.sandbox_store.lock:
+            accounts = [a["id"] for a in self.sandbox_store.accounts_by_id.values() if a["subtype"]["value"] == "DISCOUNTS"]
+            self.side.faults.check("create")
+            return self.sandbox_store.product_create({
+                "name": name, "unitPrice": "0", "description": "Discounts on webshop orders (created by shopwave)",
+                **({"incomeAccountId": accounts[0]} if accounts else {})})["id"]
