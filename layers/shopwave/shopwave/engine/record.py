@@ -134,33 +134,48 @@ class RecordSync:
             self.update(current)
 
     def adopt_or_create(self) -> None:
-        flow, source, target, mapping, report = self.flow, self.source, self.target, self.mapping, self.report
-        candidates = target.candidates(self.entity, self.state, self.record_id, self.record, known=self.ahead.lookups,
-                                       cache=self.ctx.run_cache)
+        """SYNC.md rule 2: adopt the one counterpart the target already has, else create it; then
+        the two agree field by field and the link is saved."""
+        candidates = self.candidates()
         if candidates:
-            taken = self.store.get_links(self.entity.name, flow.target, [target.record_id(c) for c in candidates])
-            candidates = [c for c in candidates if target.record_id(c) not in taken]
-        if len(candidates) > 1:
-            ids = ", ".join(target.record_id(c) for c in candidates)
-            self.store.record_conflict(self.entity.name, self.record_id, "@adopt", {"flow": flow.name, "candidates": ids})
-            report.conflicts += 1
-            raise Ambiguous(f"{len(candidates)} possible counterparts in {flow.target}: {ids}")
-        created = not candidates
-        if candidates:
-            counterpart = candidates[0]
-            report.adopted += 1
+            counterpart, created = candidates[0], False
+            self.report.adopted += 1
         else:
-            counterpart = target.create(self.entity, mapping.payload(flow.target, self.state, ctx=self.ctx), self.record_id)
-            report.created += 1
-            report.change("created", self.record_id, target.record_id(counterpart),
-                          [n for n, v in self.state.items() if v is not None])
-            self.engine.checkpoint("after_remote_write")
-        # Each record is read against the other (a field may count only where the other side uses it).
+            counterpart, created = self.create(), True
+        self.agree(counterpart, created)
+
+    def candidates(self) -> list[Record]:
+        """The target's records this one could adopt, less those linked to another; several are a conflict."""
+        target = self.target
+        found = target.candidates(self.entity, self.state, self.record_id, self.record, known=self.ahead.lookups,
+                                  cache=self.ctx.run_cache)
+        if found:
+            taken = self.store.get_links(self.entity.name, self.flow.target, [target.record_id(c) for c in found])
+            found = [c for c in found if target.record_id(c) not in taken]
+        if len(found) > 1:
+            ids = ", ".join(target.record_id(c) for c in found)
+            self.store.record_conflict(self.entity.name, self.record_id, "@adopt", {"flow": self.flow.name, "candidates": ids})
+            self.report.conflicts += 1
+            raise Ambiguous(f"{len(found)} possible counterparts in {self.flow.target}: {ids}")
+        return found
+
+    def create(self) -> Record:
+        counterpart = self.target.create(self.entity, self.mapping.payload(self.flow.target, self.state, ctx=self.ctx),
+                                         self.record_id)
+        self.report.created += 1
+        self.report.change("created", self.record_id, self.target.record_id(counterpart),
+                           [n for n, v in self.state.items() if v is not None])
+        self.engine.checkpoint("after_remote_write")
+        return counterpart
+
+    def agree(self, counterpart: Record, created: bool) -> None:
+        """Two records met for the first time: each is read against the other (a field may count
+        only where the other side uses it); the source's values win where it has one. What the
+        target filled in by default on a record the sync created is absorbed into the agreed state
+        (a created record costs one write); an adopted record's own data completes the source once."""
+        flow, mapping, report, target = self.flow, self.mapping, self.report, self.target
         theirs = mapping.canonical(flow.target, counterpart, self.ctx, Basis(self.state))
         state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs))
-        # A record the sync created costs one write: what the target filled in by default where
-        # the source has nothing is absorbed into the agreed state, never written back. An
-        # adopted record's own data is real: the source is completed with it once.
         absorbed = self._defaults(state, theirs) if created else {}
         theirs = {**theirs, **dict.fromkeys(absorbed)}
         agreed, to_target, to_source = merging.adopt(state, theirs, into_source=mapping.one_way_into(flow.source),
@@ -172,7 +187,7 @@ class RecordSync:
             report.change("adopted", self.record_id, target.record_id(counterpart), to_target)
         record = self.record
         if to_source:
-            record = source.update(self.entity, record, mapping.payload(flow.source, agreed, to_source, record, self.ctx))
+            record = self.source.update(self.entity, record, mapping.payload(flow.source, agreed, to_source, record, self.ctx))
             report.filled += 1
             report.change("filled", self.record_id, target.record_id(counterpart), to_source)
         self.verify(record, counterpart)
