@@ -39,11 +39,12 @@ def seed_linked(stack: Stack, customers: int, products: int, orders: int) -> dic
         state = entity.mapping.canonical(SHOP, shop_record, ctx)
         payload = entity.mapping.payload(WAVE, state, ctx=ctx)
         payload = {k: v for k, v in payload.items() if not k.startswith("@")}
-        extras = entity.wave.create_extras(shop_record["id"], options) if entity.wave.create_extras else {}
+        write = entity.wave.write
+        extras = write.create_extras(shop_record["id"], options) if write.create_extras else {}
         wave_record = create({**extras, **payload})
         link = Link(entity=entity.name, shop_id=shop_record["id"], wave_id=wave_record["id"], state=state,
-                    state_hash=state_hash(state), shop_seen=ShopSide.stamp(shop_record),
-                    wave_seen=WaveSide.stamp(wave_record),
+                    state_hash=state_hash(state), shop_seen=ShopSide.stamp(entity, shop_record),
+                    wave_seen=WaveSide.stamp(entity, wave_record),
                     extra=entity.link_extra({SHOP: shop_record}) if entity.link_extra else {}, revision=1)
         ctx._remember(link)
         links.append(link)
@@ -96,8 +97,8 @@ def full_reader_cycle(stack: Stack) -> dict[str, int]:
     wave_session, shop_session = requests.Session(), requests.Session()
     calls = {}
     for entity in (CUSTOMER, PRODUCT, ORDER):
-        res = entity.wave
-        document = (f"query Full{res.type_name}s($businessId: ID!, $page: Int!, $pageSize: Int!) {{ "
+        res = entity.wave.read
+        document = (f"query Full{entity.wave.type_name}s($businessId: ID!, $page: Int!, $pageSize: Int!) {{ "
                     f"business(id: $businessId) {{ {res.list_field}(page: $page, pageSize: $pageSize) {{ "
                     f"pageInfo {{ currentPage totalPages totalCount }} edges {{ node {{ {res.selection} }} }} }} }} }}")
         page, pages, n = 1, 1, 0

@@ -27,7 +27,7 @@ from devstack.webshop_sandbox.schemas import CONTRACT_RESOURCES, Resource
 from devstack.webshop_sandbox.values import check_str, money
 from devstack.webshop_sandbox.webhooks import event_body
 from shopwave.engine import Entity, Flow, ShopResource
-from shopwave.engine.declarations import DuplicateKey
+from shopwave.engine.declarations import DuplicateKey, WaveResource, WaveWrite
 from shopwave.flows import FLOWS
 from shopwave.flows.products import PRODUCT
 from shopwave.mapping import SHOP, WAVE, Mapping, values
@@ -60,8 +60,12 @@ def prices_agree(records: dict) -> str | None:
 SERVICE = Entity(
     name="service",
     mapping=Mapping(f for f in PRODUCT.mapping.fields if f.name in ("name", "description", "price")),
-    shop=ShopResource("services"),
-    wave=PRODUCT.wave,  # a service is a product in Wave
+    shop=ShopResource("services"),  # read by the contract's feed (cursor `updated_at`), written through it
+    # A service is a product in Wave: listed, fetched and adopted (by name) as products are; written
+    # by the product mutations, with no archiving (services have no `archived` field).
+    wave=WaveResource("Product", read=PRODUCT.wave.read, adopt=PRODUCT.wave.adopt,
+                      write=WaveWrite(create="productCreate", patch="productPatch", output="product",
+                                      create_extras=PRODUCT.wave.write.create_extras)),
     creates_in=frozenset({WAVE}),
     verify=prices_agree,
     duplicate_key=DuplicateKey("name"),

@@ -39,10 +39,10 @@ class MemoryShopSide(ShopSide):
         self.sandbox = sandbox
         self.faults = Faults("webshop")
 
-    # -- reading (partitions and the boundary's overlap are ShopSide's) ---------------------------
+    # -- reading (partitions are ShopSide's; the boundary's overlap is the resource's cursor) -----
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
         page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
-        after = timestamps.minus(since, self.overlap) if since else None
+        after = timestamps.minus(since, entity.shop.cursor.overlap) if since else None
         cursor = None
         while True:
             self.faults.check("pages")
@@ -71,7 +71,7 @@ class MemoryShopSide(ShopSide):
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         # a Wave record carrying a shop id (displayId) names its counterpart exactly
-        field = entity.wave.shop_id_field
+        field = entity.wave.adopt.shop_id_field
         shop_id = source.get(field) if field else None
         if shop_id:
             self.faults.check("look_up")
@@ -82,12 +82,14 @@ class MemoryShopSide(ShopSide):
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
+        self.check_writable(entity)
         self.faults.check("create")
         key = idempotency_key(entity.name, "from-wave", source_id)
         _, record, _ = self._call(lambda: self.sandbox.api_create(entity.shop.resource, _fields(payload), key))
         return record  # a repeated key answers the record the first request created
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
+        self.check_writable(entity)
         self.faults.check("update")
         version = current.get("version")
         return self._call(lambda: self.sandbox.api_update(entity.shop.resource, current["id"], _fields(payload),

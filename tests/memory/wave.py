@@ -3,7 +3,8 @@
 currency filled in on a customer created without one, invoice numbering and totals, archiving
 that cannot be undone, paid invoices that refuse changes), called directly instead of through
 GraphQL. Which store method a declared mutation is, and which table a resource lives in, come
-from the entity's declaration (`WaveResource`), so a new entity needs nothing here.
+from the entity's declaration (`WaveResource`: its `read`, `write` and `adopt` parts), so a new
+entity needs nothing here.
 
 `MemoryCatalog` answers what the invoice mapping asks of Wave's business (engine/catalog.py's
 methods): sales taxes by rate or as configured, and the product that carries discounts.
@@ -11,7 +12,7 @@ methods): sales taxes by rate or as configured, and the product that carries dis
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 from devstack.wave_sandbox import InputErrors, WaveSandbox
@@ -62,31 +63,34 @@ class MemoryWaveSide(WaveSide):
 
     # -- reading --------------------------------------------------------------------------------
     def _table(self, entity: Entity) -> dict[str, Record]:
-        return getattr(self.store, f"{entity.wave.list_field}_by_id")
+        return getattr(self.store, f"{entity.wave.read.list_field}_by_id")
 
     def _listed(self, entity: Entity, partition: str) -> list[Record]:
-        """The list as Wave answers it, oldest change first (MODIFIED_AT_ASC); under the store's lock."""
-        wanted = _filter(partition)
+        """The list as Wave answers it, oldest change first (the read part's sort, by its cursor
+        field); under the store's lock."""
+        wanted, cursor = _filter(partition), entity.wave.read.cursor.field
         records = [r for r in self._table(entity).values() if all(r.get(k) == v for k, v in wanted.items())]
-        return sorted(records, key=lambda r: (_ms(r["modifiedAt"]), r["id"]))
+        return sorted(records, key=lambda r: (_ms(r[cursor]), r["id"]))
 
     def partitions(self, entity: Entity) -> list[str]:
-        return list(entity.wave.partitions)
+        return list(entity.wave.read.partitions)
 
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
+        """Keyset pages by (cursor field, id) from the cursor's overlap before `since`, each read
+        afresh: a record modified meanwhile moves behind the key and comes again, none is skipped."""
         page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
-        """Keyset pages by (modifiedAt, id) from just before `since`, each read afresh: a record
-        modified meanwhile moves behind the key and comes again, none is skipped."""
-        after: tuple[int, str] = (_ms(since) - 1, "\uffff") if since else (-1, "")
+        cursor = entity.wave.read.cursor
+        overlap_ms = cursor.overlap // timedelta(milliseconds=1)
+        after: tuple[int, str] = (_ms(since) - overlap_ms, "\uffff") if since else (-1, "")
         while True:
             self.faults.check("pages")
             with self.store.lock:
                 page = [self.store.copy(r) for r in self._listed(entity, partition)
-                        if (_ms(r["modifiedAt"]), r["id"]) > after][:page_size]
+                        if (_ms(r[cursor.field]), r["id"]) > after][:page_size]
             yield page
             if len(page) < page_size:
                 return
-            after = (_ms(page[-1]["modifiedAt"]), page[-1]["id"])
+            after = (_ms(page[-1][cursor.field]), page[-1]["id"])
 
     def fetch(self, entity: Entity, record_id: str) -> Record | None:
         return self.fetch_many(entity, [record_id]).get(record_id)
@@ -101,7 +105,7 @@ class MemoryWaveSide(WaveSide):
         """Wave's filtered lists (a customer by email, an invoice by number) for many values:
         what Wave's filter answers (a superset of the exact matches `candidates` keeps)."""
         found: dict[tuple[str, Any], list[Record]] = {}
-        for lookup in entity.wave.lookups:
+        for lookup in entity.wave.adopt.lookups:
             if lookup.filter_arg is None:
                 continue  # Wave cannot filter on it: `candidates` scans the list
             wanted = list(dict.fromkeys(s[lookup.field] for s in states if s.get(lookup.field)))
@@ -112,7 +116,7 @@ class MemoryWaveSide(WaveSide):
                 for value in wanted:
                     needle = str(value).strip().casefold()
                     found[(lookup.field, value)] = [
-                        self.store.copy(r) for r in self._listed(entity, entity.wave.partitions[0])
+                        self.store.copy(r) for r in self._listed(entity, entity.wave.read.partitions[0])
                         if needle in str(r.get(lookup.filter_arg) or "").casefold()]
         return found
 
@@ -120,52 +124,58 @@ class MemoryWaveSide(WaveSide):
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         known = dict(known or {})
         if any((lookup.field, state[lookup.field]) not in known
-               for lookup in entity.wave.lookups if lookup.filter_arg and state.get(lookup.field)):
+               for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known.update(self.look_up_many(entity, [state]))
         found: dict[str, Record] = {}
-        for lookup in entity.wave.lookups:
+        for lookup in entity.wave.adopt.lookups:
             value = state.get(lookup.field)
             if not value:
                 continue
             if lookup.filter_arg is None:
                 self.faults.check("look_up")
                 with self.store.lock:
-                    nodes = [self.store.copy(r) for r in self._listed(entity, entity.wave.partitions[0])]
+                    nodes = [self.store.copy(r) for r in self._listed(entity, entity.wave.read.partitions[0])]
             else:
                 nodes = known[(lookup.field, value)]
             found.update((n["id"], n) for n in nodes
                          if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value))
         # a displayId holding the shop id names the counterpart exactly: it beats other matches
-        field = entity.wave.shop_id_field
+        field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
+        write = self.writes_of(entity)
         fields, actions = without_actions(payload)
-        extras = entity.wave.create_extras(source_id, self.options) if entity.wave.create_extras else {}
+        extras = write.create_extras(source_id, self.options) if write.create_extras else {}
         self.faults.check("create")
         self.store.check_business(self.sandbox.business_id)
-        record = self._mutate(entity.wave.create, {**extras, **fields})
+        record = self._mutate(write.create, {**extras, **fields})
         return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
+        write = self.writes_of(entity)
         fields, actions = without_actions(payload)
         record = current
         if fields:
             self.faults.check("update")
-            record = self._mutate(entity.wave.patch, {"id": current["id"], **fields})
+            record = self._mutate(write.patch, {"id": current["id"], **fields})
         return self._run_actions(entity, record, actions)
 
     def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+        write = self.writes_of(entity)
         for action in actions:
             self.faults.check("action")
-            record = self._mutate(entity.wave.actions[action], record["id"]) or record
+            record = self._mutate(write.actions[action], record["id"]) or record
         return record
 
     def delete(self, entity: Entity, record: Record) -> None:
+        write = self.writes_of(entity)
+        if write.delete is None:
+            raise Refused(f"Wave {entity.wave.type_name} records are never deleted by the sync ({entity.name})")
         self.faults.check("delete")
-        self._mutate(entity.wave.delete, record["id"])
+        self._mutate(write.delete, record["id"])
 
     def _mutate(self, mutation: str, argument: Any) -> Record | None:
         try:

@@ -13,22 +13,27 @@ ENTITIES = {flow.entity.name: flow.entity for flow in FLOWS.values()}
 
 
 def operations():
+    """Every document built from the entities' declared parts: `read` (lists per partition, gets),
+    `adopt` (filtered look-ups) and, where the resource is writable, `write` (mutations)."""
     for name, entity in ENTITIES.items():
         wave = entity.wave
-        for partition in wave.partitions:
+        for partition in wave.read.partitions:
             yield f"{name} list {partition or 'all'}", ops.list_document(wave, partition=partition)
-        for lookup in wave.lookups:
+        for lookup in wave.adopt.lookups:
             if lookup.filter_arg:
                 for count in (1, 3):
                     yield f"{name} lookup {lookup.filter_arg} x{count}", ops.find_many_document(
                         wave, lookup.filter_arg, lookup.graphql_type, count)
         for count in (1, 3):
             yield f"{name} get {count}", ops.get_many_document(wave, count)
-        yield f"{name} create", ops.mutation_document(wave, wave.create, wave.create_input)
-        yield f"{name} patch", ops.mutation_document(wave, wave.patch, wave.patch_input)
-        for action in wave.actions.values():
+        write = wave.write
+        if write is None:
+            continue  # read-only: nothing is ever written
+        yield f"{name} create", ops.mutation_document(wave, write.create, wave.create_input)
+        yield f"{name} patch", ops.mutation_document(wave, write.patch, wave.patch_input)
+        for action in write.actions.values():
             yield f"{name} {action}", ops.action_document(wave, action)
-        if wave.delete:
+        if write.delete:
             yield f"{name} delete", ops.delete_document(wave)
     for constant in ("SALES_TAXES", "DISCOUNT_ACCOUNTS", "FIND_PRODUCTS", "CREATE_PRODUCT"):
         yield f"catalog {constant}", getattr(catalog, constant)

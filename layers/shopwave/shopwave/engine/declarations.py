@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import Any, Callable, Iterable
 
@@ -21,6 +22,76 @@ def without_actions(payload: Record) -> tuple[Record, list[str]]:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """What a side's records are read in order of: the field stamping each change, and how far
+    before the watermark a read starts again (so a boundary shared by two records is re-read;
+    the engine skips what it has handled)."""
+    field: str
+    overlap: timedelta
+
+
+# -- the webshop -------------------------------------------------------------------------------
+SHOP_CURSOR = Cursor("updated_at", timedelta(seconds=1))  # the contract's keyset feed (docs/CONTRACT.md)
+
+
+def soft_deleted(record: Record) -> bool:
+    return bool(record.get("deleted"))
+
+
+@dataclass(frozen=True)
+class ShopResource:
+    """A webshop resource: read by its keyset feed in `cursor` order, written through the
+    contract unless `writable` is False (a read-only resource: nothing is written to it)."""
+    resource: str  # "customers"
+    cursor: Cursor = SHOP_CURSOR
+    deleted: Callable[[Record], bool] = soft_deleted
+    writable: bool = True
+
+
+# -- Wave --------------------------------------------------------------------------------------
+# Every Wave list is read oldest change first and re-filtered after the cursor (wave/paging.py).
+WAVE_CURSOR = Cursor("modifiedAt", timedelta(milliseconds=1))
+WAVE_SORT = "MODIFIED_AT_ASC"
+
+
+@dataclass(frozen=True)
+class WaveRead:
+    """How a Wave resource is read: its list and its get-by-id, the fields asked for, in what
+    order and after what, and which lists are read separately."""
+    list_field: str  # business.customers
+    get_field: str  # business.customer(id)
+    selection: str  # the fields the mapping reads, plus id and the cursor field
+    cursor: Cursor = WAVE_CURSOR
+    sort: str = WAVE_SORT
+    # Lists read separately, each with its own watermark (archived products are hidden otherwise).
+    partitions: tuple[str, ...] = ("",)
+    deleted: Callable[[Record], bool] = never  # deleted, cancelled or archived in Wave
+
+    @property
+    def after_argument(self) -> str:
+        """The list's filter on the cursor field: Wave names it `<field>After` (modifiedAtAfter)."""
+        return f"{self.cursor.field}After"
+
+
+@dataclass(frozen=True)
+class WaveWrite:
+    """How a Wave resource is written: its mutations and what the engine may do with a record."""
+    create: str  # "customerCreate"
+    patch: str  # "customerPatch"
+    output: str  # the mutation payload's entity field: "customer"
+    # Document keys that are mutations of their own: {"@archive": "productArchive"}.
+    actions: dict[str, str] = field(default_factory=dict)
+    # Extra input on create: (source record id, config.Options) -> fields, e.g. displayId = the shop id.
+    create_extras: Callable[[str, Any], Record] | None = None
+    delete: str | None = None  # mutation that deletes a counterpart, where policy allows
+    deletable: Callable[[Record], bool] = never
+    id_input: str = "id"  # how action/delete inputs name the record
+    # (Wave record, canonical state) -> the Wave record cannot take this state in place and a new
+    # counterpart replaces it (an archived product cannot be un-archived in Wave).
+    replace_when: Callable[[Record, Record], bool] = lambda record, state: False
+
+
+@dataclass(frozen=True)
 class WaveLookup:
     """Adoption candidates in Wave whose canonical `field` equals the record's (case-folded).
     With `filter_arg` the list is filtered by Wave; without, Wave cannot filter on it and the
@@ -31,30 +102,21 @@ class WaveLookup:
 
 
 @dataclass(frozen=True)
-class WaveResource:
-    type_name: str  # "Customer"
-    list_field: str  # business.customers
-    get_field: str  # business.customer(id)
-    selection: str  # the fields the mapping reads, plus id and modifiedAt
-    create: str  # "customerCreate"
-    patch: str  # "customerPatch"
-    output: str  # the mutation payload's entity field: "customer"
+class WaveAdopt:
+    """How a record from the shop finds an existing Wave record to adopt, and a Wave record its
+    shop counterpart: look-ups by canonical field, and the Wave field carrying the shop id."""
     lookups: tuple[WaveLookup, ...] = ()
-    # Lists read separately, each with its own watermark (archived products are hidden otherwise).
-    partitions: tuple[str, ...] = ("",)
-    # Document keys that are mutations of their own: {"@archive": "productArchive"}.
-    actions: dict[str, str] = field(default_factory=dict)
-    delete: str | None = None  # mutation that deletes a counterpart, where policy allows
-    deletable: Callable[[Record], bool] = never
-    id_input: str = "id"  # how action/delete inputs name the record
-    deleted: Callable[[Record], bool] = never
-    # (Wave record, canonical state) -> the Wave record cannot take this state in place and a new
-    # counterpart replaces it (an archived product cannot be un-archived in Wave).
-    replace_when: Callable[[Record, Record], bool] = lambda record, state: False
-    # Extra input on create: (source record id, config.Options) -> fields, e.g. displayId = the shop id.
-    create_extras: Callable[[str, Any], Record] | None = None
-    # A Wave record that carries the shop id (displayId) is that record's counterpart.
-    shop_id_field: str | None = None
+    shop_id_field: str | None = None  # a Wave record that carries the shop id (displayId) is its counterpart
+
+
+@dataclass(frozen=True)
+class WaveResource:
+    """A Wave resource built from parts: how it is read, written (None: a read-only resource,
+    which the sync never writes) and adopted."""
+    type_name: str  # the GraphQL type: "Customer"
+    read: WaveRead
+    write: WaveWrite | None = None
+    adopt: WaveAdopt = WaveAdopt()
 
     @property
     def create_input(self) -> str:
@@ -63,12 +125,6 @@ class WaveResource:
     @property
     def patch_input(self) -> str:
         return f"{self.type_name}PatchInput"
-
-
-@dataclass(frozen=True)
-class ShopResource:
-    resource: str  # "customers"
-    deleted: Callable[[Record], bool] = lambda record: bool(record.get("deleted"))
 
 
 @dataclass(frozen=True)
@@ -97,11 +153,13 @@ class WhenDeleted(Enum):
 
 @dataclass(frozen=True)
 class Entity:
+    """One kind of record kept in step: its mapping, its resource on each side (read, written and
+    adopted as their parts say), where the sync may create records and what a delete does."""
     name: str
     mapping: Mapping
     shop: ShopResource
     wave: WaveResource
-    creates_in: frozenset[str] = frozenset(SIDES)  # sides the sync may create records in
+    creates_in: frozenset[str] = frozenset(SIDES)  # sides the sync may create records in (if writable there)
     when_deleted: dict[str, WhenDeleted] = field(default_factory=dict)  # by the side deleting; default STOP_SYNCING
     skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
     link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other

@@ -26,12 +26,16 @@ class Side(Protocol):
     # -- what a record says -----------------------------------------------------------------
     def record_id(self, record: Record) -> str: ...
 
-    def stamp(self, record: Record) -> str:
-        """The record's last-modified time, normalised (engine/timestamps.py) so that both
-        sides' stamps compare as strings."""
+    def stamp(self, entity: Entity, record: Record) -> str:
+        """The record's value of the resource's cursor field (its last-modified time), normalised
+        (engine/timestamps.py) so that both sides' stamps compare as strings."""
 
     def deleted(self, entity: Entity, record: Record) -> bool:
         """Deleted, cancelled or archived here: the entity's delete policy applies."""
+
+    def writable(self, entity: Entity) -> bool:
+        """The resource takes writes here at all; False for a read-only resource, which the engine
+        never creates in, updates or deletes in (its side refuses with `Refused`)."""
 
     def takes_writes(self, entity: Entity, record: Record) -> bool: ...
 

@@ -69,7 +69,11 @@ class RecordSync:
     def run(self) -> None:
         """SYNC.md rule 5: the linked records this one points to (the mapping's declared
         references) are synced first; one that cannot be linked makes this record wait, parked.
-        A record that cannot be read for itself (a bad value) is parked before anything is synced for it."""
+        A record that cannot be read for itself (a bad value) is parked before anything is synced for it.
+        Towards a read-only resource nothing travels: the record is skipped, not parked."""
+        if not self.target.writable(self.entity):
+            self.report.skipped += 1  # not in this direction: the target's resource is read-only
+            return
         if isinstance(self.state, Exception) and not isinstance(self.state, MissingDependency):
             raise self.state
         if self.sync_dependencies():
@@ -118,7 +122,7 @@ class RecordSync:
         fresh = self.store.get_link(self.entity.name, self.flow.source, self.record_id)
         if fresh is not None and (self.link is None or fresh.revision != self.link.revision):
             self.link, self.ahead = fresh, ReadAhead()  # another writer got here first: decide again
-            if self.source.stamp(self.record) <= (fresh.seen_on(self.flow.source) or ""):
+            if self.source.stamp(self.entity, self.record) <= (fresh.seen_on(self.flow.source) or ""):
                 self.report.echoes += 1  # it already handled this version of the record, or a newer one
                 return
             self.state = self.mapping.canonical(self.flow.source, self.record, self.ctx, basis_of(fresh, self.flow.source))
@@ -178,8 +182,11 @@ class RecordSync:
         state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs))
         absorbed = self._defaults(state, theirs) if created else {}
         theirs = {**theirs, **dict.fromkeys(absorbed)}
-        agreed, to_target, to_source = merging.adopt(state, theirs, into_source=mapping.one_way_into(flow.source),
-                                                     into_target=mapping.one_way_into(flow.target))
+        if source.writable(self.entity):
+            into_source, into_target = mapping.one_way_into(flow.source), mapping.one_way_into(flow.target)
+        else:  # a read-only source is filled with nothing: its record is what both agree on
+            into_source, into_target = frozenset(), frozenset(state)
+        agreed, to_target, to_source = merging.adopt(state, theirs, into_source=into_source, into_target=into_target)
         if to_target:
             counterpart = target.update(self.entity, counterpart,
                                         mapping.payload(flow.target, agreed, to_target, counterpart, self.ctx))
@@ -210,7 +217,8 @@ class RecordSync:
             return self.replace(current)
         theirs = self.mapping.canonical(flow.target, current, self.ctx, basis_of(link, flow.target))
         result = merging.merge(link.state, self.state, theirs,
-                               source_is_later=self.source.stamp(self.record) >= self.target.stamp(current),
+                               source_is_later=(self.source.stamp(self.entity, self.record)
+                                                >= self.target.stamp(self.entity, current)),
                                ignore=self.mapping.one_way_into(flow.source))
         for conflict in result.conflicts:
             self.conflict(conflict.field, agreed=conflict.agreed,
@@ -298,7 +306,7 @@ class RecordSync:
                                                             for side, r in records.items()})
         link.state, link.state_hash = agreed, state_hash(agreed)
         for side, r in records.items():
-            link.set_seen(side, self.engine.sides[side].stamp(r))
+            link.set_seen(side, self.engine.sides[side].stamp(self.entity, r))
         if absorbed is not None:  # a new counterpart: its defaults replace the last one's
             kept = {side: fields for side, fields in absorbed.items() if fields}
             link.extra = {**{k: v for k, v in link.extra.items() if k != "absorbed"}, **({"absorbed": kept} if kept else {})}

@@ -98,10 +98,10 @@ class Engine:
         bookmark = flow.name + (f"#{partition}" if partition else "")
         mark = self.store.watermark(bookmark)
         for page in self.workers.one_page_ahead(source.pages(flow.entity, partition, mark.ts, flow.page_size)):
-            fresh = [r for r in page if not mark.passed(source.stamp(r), source.record_id(r))]
+            fresh = [r for r in page if not mark.passed(source.stamp(flow.entity, r), source.record_id(r))]
             handled = self._sync_page(run, fresh)
             for record in handled:
-                mark.advance(source.stamp(record), source.record_id(record))
+                mark.advance(source.stamp(flow.entity, record), source.record_id(record))
             if handled:
                 self.store.save_watermark(bookmark, mark)  # saved only after the page is committed
                 self.checkpoint("after_watermark")
@@ -153,6 +153,8 @@ class Engine:
     def _read_ahead(self, flow: Flow, changed: list[str], unlinked: list[Record]) -> ReadAhead:
         """A page's target reads in a few aliased requests instead of one or two per record."""
         target, ahead = self.sides[flow.target], ReadAhead()
+        if not target.writable(flow.entity):
+            return ahead  # a read-only target: nothing in this page travels there
         if changed:
             ahead.counterparts = target.fetch_many(flow.entity, changed)
         if unlinked:
@@ -196,7 +198,7 @@ class Engine:
     def may_create(self, flow: Flow, record: Record, state: Record) -> bool:
         entity = flow.entity
         return not (self.sides[flow.source].deleted(entity, record) or flow.target not in entity.creates_in
-                    or entity.skip_create(state))
+                    or not self.sides[flow.target].writable(entity) or entity.skip_create(state))
 
     def usable(self, ahead: ReadAhead, waited: bool) -> bool:
         return usable(ahead, waited, self.claim_lease.total_seconds())

@@ -1,7 +1,8 @@
 """Customers: the default mapping of SYNC.md, as data both directions read."""
 from __future__ import annotations
 
-from ..engine.declarations import DuplicateKey, Entity, Record, ShopResource, WaveLookup, WaveResource, WhenDeleted
+from ..engine.declarations import (DuplicateKey, Entity, Record, ShopResource, WaveAdopt, WaveLookup, WaveRead,
+                                   WaveResource, WaveWrite, WhenDeleted)
 from ..mapping import WAVE, Code, Codec, Field, Mapping, address_fields
 from ..mapping import values
 
@@ -84,19 +85,22 @@ CUSTOMER = Entity(
     mapping=CUSTOMER_MAPPING,
     shop=ShopResource("customers"),
     wave=WaveResource(
-        type_name="Customer",
-        list_field="customers",
-        get_field="customer",
-        selection=(f"id name firstName lastName email phone mobile website internalNotes displayId isArchived "
-                   f"currency {{ code }} address {{ {_ADDRESS} }} "
-                   f"shippingDetails {{ name phone instructions address {{ {_ADDRESS} }} }} createdAt modifiedAt"),
-        create="customerCreate",
-        patch="customerPatch",
-        output="customer",
-        lookups=(WaveLookup("email", "email"),),
-        create_extras=lambda shop_id, options: {"displayId": shop_id},
-        deleted=lambda record: bool(record.get("isArchived")),  # never copied to a shop that lacks it
-        shop_id_field="displayId",
+        "Customer",
+        read=WaveRead(
+            list_field="customers",
+            get_field="customer",
+            selection=(f"id name firstName lastName email phone mobile website internalNotes displayId isArchived "
+                       f"currency {{ code }} address {{ {_ADDRESS} }} "
+                       f"shippingDetails {{ name phone instructions address {{ {_ADDRESS} }} }} createdAt modifiedAt"),
+            deleted=lambda record: bool(record.get("isArchived")),  # never copied to a shop that lacks it
+        ),
+        write=WaveWrite(
+            create="customerCreate",
+            patch="customerPatch",
+            output="customer",
+            create_extras=lambda shop_id, options: {"displayId": shop_id},
+        ),
+        adopt=WaveAdopt(lookups=(WaveLookup("email", "email"),), shop_id_field="displayId"),
     ),
     duplicate_key=DuplicateKey("email", casefold=True),
     # SYNC.md rule 9: a customer deleted in the shop keeps its Wave record (accounting history) and

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveLookup, WaveResource, WhenDeleted
+from ..engine.declarations import (DuplicateKey, Entity, ShopResource, WaveAdopt, WaveLookup, WaveRead, WaveResource,
+                                   WaveWrite, WhenDeleted)
 from ..mapping import SHOP, WAVE, Code, Codec, Field, Mapping, get_path, values
 
 ORDER_DISCOUNT = "Order discount"
@@ -271,20 +272,24 @@ ORDER = Entity(
     mapping=ORDER_MAPPING,
     shop=ShopResource("orders", deleted=cancelled),
     wave=WaveResource(
-        type_name="Invoice",
-        list_field="invoices",
-        get_field="invoice",
-        selection=(f"id invoiceNumber invoiceDate dueDate status title poNumber memo customer {{ id }} "
-                   f"currency {{ code }} {_ITEMS} taxTotal {{ value }} total {{ value }} amountPaid {{ value }} "
-                   f"amountDue {{ value }} createdAt modifiedAt"),
-        create="invoiceCreate",
-        patch="invoicePatch",
-        output="invoice",
-        lookups=(WaveLookup("number", "invoiceNumber"),),
-        actions={"@approve": "invoiceApprove"},
-        delete="invoiceDelete",
-        deletable=lambda invoice: invoice.get("status") in ("DRAFT", "SAVED"),
-        id_input="invoiceId",
+        "Invoice",
+        read=WaveRead(
+            list_field="invoices",
+            get_field="invoice",
+            selection=(f"id invoiceNumber invoiceDate dueDate status title poNumber memo customer {{ id }} "
+                       f"currency {{ code }} {_ITEMS} taxTotal {{ value }} total {{ value }} amountPaid {{ value }} "
+                       f"amountDue {{ value }} createdAt modifiedAt"),
+        ),
+        write=WaveWrite(
+            create="invoiceCreate",
+            patch="invoicePatch",
+            output="invoice",
+            actions={"@approve": "invoiceApprove"},
+            delete="invoiceDelete",
+            deletable=lambda invoice: invoice.get("status") in ("DRAFT", "SAVED"),
+            id_input="invoiceId",
+        ),
+        adopt=WaveAdopt(lookups=(WaveLookup("number", "invoiceNumber"),)),
     ),
     creates_in=frozenset({WAVE}),
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},

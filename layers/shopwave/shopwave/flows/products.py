@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveLookup, WaveResource
+from ..engine.declarations import DuplicateKey, Entity, ShopResource, WaveAdopt, WaveLookup, WaveRead, WaveResource, WaveWrite
 from ..mapping import SHOP, WAVE, Codec, Field, Mapping, Money
 
 
@@ -41,18 +41,22 @@ PRODUCT = Entity(
     mapping=PRODUCT_MAPPING,
     shop=ShopResource("products", deleted=lambda record: False),  # a deleted product is an archived one
     wave=WaveResource(
-        type_name="Product",
-        list_field="products",
-        get_field="product",
-        selection="id name description unitPrice isArchived createdAt modifiedAt",
-        create="productCreate",
-        patch="productPatch",
-        output="product",
-        lookups=(WaveLookup("name", None),),  # Wave cannot filter products by name: scanned
-        partitions=("isArchived: false", "isArchived: true"),  # archived products are hidden otherwise
-        actions={"@archive": "productArchive"},
-        replace_when=lambda record, state: bool(record.get("isArchived")) and not state["archived"],
-        create_extras=income_account,
+        "Product",
+        read=WaveRead(
+            list_field="products",
+            get_field="product",
+            selection="id name description unitPrice isArchived createdAt modifiedAt",
+            partitions=("isArchived: false", "isArchived: true"),  # archived products are hidden otherwise
+        ),
+        write=WaveWrite(
+            create="productCreate",
+            patch="productPatch",
+            output="product",
+            actions={"@archive": "productArchive"},
+            create_extras=income_account,
+            replace_when=lambda record, state: bool(record.get("isArchived")) and not state["archived"],
+        ),
+        adopt=WaveAdopt(lookups=(WaveLookup("name", None),)),  # Wave cannot filter products by name: scanned
     ),
     creates_in=frozenset({WAVE}),
     skip_create=lambda state: state["archived"],

@@ -1,5 +1,6 @@
-"""GraphQL documents for a Wave resource, built from its declaration. Values travel only as
-variables; the only text built here is field names and `$idN` aliases from the declaration."""
+"""GraphQL documents for a Wave resource, built from its declaration's parts (engine/declarations.py:
+`read` for lists and gets, `write` for mutations). Values travel only as variables; the only text
+built here is field names and `$idN` aliases from the declaration."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,14 +9,17 @@ ERRORS = "didSucceed inputErrors { code message path }"
 
 
 def list_document(resource, *, partition: str = "") -> str:
-    variables = "$businessId: ID!, $page: Int!, $pageSize: Int!, $modifiedAtAfter: DateTime"
-    arguments = "page: $page, pageSize: $pageSize, sort: [MODIFIED_AT_ASC], modifiedAtAfter: $modifiedAtAfter"
+    """One page of the list, oldest change first, after the cursor (wave/paging.py)."""
+    read = resource.read
+    after = read.after_argument
+    variables = f"$businessId: ID!, $page: Int!, $pageSize: Int!, ${after}: DateTime"
+    arguments = f"page: $page, pageSize: $pageSize, sort: [{read.sort}], {after}: ${after}"
     if partition:
         arguments += f", {partition}"
     name = f"List{resource.type_name}s{''.join(c for c in partition.title() if c.isalnum())}"
     return (f"query {name}({variables}) {{ business(id: $businessId) {{ "
-            f"{resource.list_field}({arguments}) {{ pageInfo {{ currentPage totalPages totalCount }} "
-            f"edges {{ node {{ {resource.selection} }} }} }} }} }}")
+            f"{read.list_field}({arguments}) {{ pageInfo {{ currentPage totalPages totalCount }} "
+            f"edges {{ node {{ {read.selection} }} }} }} }} }}")
 
 
 @lru_cache(maxsize=64)
@@ -27,7 +31,7 @@ def _get_many(type_name: str, get_field: str, selection: str, count: int) -> str
 
 def get_many_document(resource, count: int) -> str:
     """One request for up to `count` records by id, through aliases."""
-    return _get_many(resource.type_name, resource.get_field, resource.selection, count)
+    return _get_many(resource.type_name, resource.read.get_field, resource.read.selection, count)
 
 
 @lru_cache(maxsize=64)
@@ -40,12 +44,14 @@ def _find_many(type_name: str, list_field: str, selection: str, filter_arg: str,
 
 def find_many_document(resource, filter_arg: str, filter_type: str, count: int) -> str:
     """One request for `count` filtered lists (adoption look-ups by email, invoice number...), through aliases."""
-    return _find_many(resource.type_name, resource.list_field, resource.selection, filter_arg, filter_type, count)
+    return _find_many(resource.type_name, resource.read.list_field, resource.read.selection, filter_arg, filter_type,
+                      count)
 
 
 def mutation_document(resource, mutation: str, input_type: str) -> str:
+    """A mutation of a writable resource (its `write` part) that answers the record."""
     return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {input_type}!) {{ "
-            f"{mutation}(input: $input) {{ {ERRORS} {resource.output} {{ {resource.selection} }} }} }}")
+            f"{mutation}(input: $input) {{ {ERRORS} {resource.write.output} {{ {resource.read.selection} }} }} }}")
 
 
 def _input_type(mutation: str) -> str:
@@ -58,6 +64,6 @@ def action_document(resource, mutation: str) -> str:
 
 
 def delete_document(resource) -> str:
-    mutation = resource.delete
+    mutation = resource.write.delete
     return (f"mutation {mutation[0].upper()}{mutation[1:]}($input: {_input_type(mutation)}!) {{ "
             f"{mutation}(input: $input) {{ {ERRORS} }} }}")

@@ -1,11 +1,11 @@
 """Wave's paging made exact: Wave pages by offset, and a record modified while a reader pages
 moves to the end and shifts the rest forward. So instead of turning pages, the pager asks for
-page 1 again with `modifiedAtAfter` just before the last `modifiedAt` it saw; the engine skips
-what it has already handled. Only when a whole page shares one instant does it turn the page.
+page 1 again after (`modifiedAtAfter`) the last cursor value (`modifiedAt`) it saw, less the
+cursor's overlap; the engine skips what it has already handled. Only when a whole page shares one
+instant does it turn the page. The cursor, its overlap and the sort are the resource's `read` part.
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Iterator
 
 from ..engine import timestamps
@@ -15,11 +15,10 @@ Record = dict[str, Any]
 
 
 class WaveFilterPager:
-    overlap = timedelta(milliseconds=1)
-
     def __init__(self, client, resource, page_size: int, partition: str = ""):
         self.client = client
-        self.resource = resource
+        self.resource = resource  # a WaveResource: its list document and `read` part
+        self.cursor = resource.read.cursor
         self.page_size = page_size
         self.partition = partition
 
@@ -28,10 +27,11 @@ class WaveFilterPager:
         after = self._bound(since)
         page = 1
         while True:
-            data = self.client.query(document, {"page": page, "pageSize": self.page_size, "modifiedAtAfter": after})
-            connection = data["business"][self.resource.list_field]
+            data = self.client.query(document, {"page": page, "pageSize": self.page_size,
+                                                self.resource.read.after_argument: after})
+            connection = data["business"][self.resource.read.list_field]
             records = [edge["node"] for edge in connection["edges"]]
-            last_seen = records[-1]["modifiedAt"] if records else None
+            last_seen = records[-1][self.cursor.field] if records else None
             yield records
             if len(records) < self.page_size:
                 return
@@ -42,4 +42,4 @@ class WaveFilterPager:
                 after, page = next_after, 1
 
     def _bound(self, stamp: str | None) -> str | None:
-        return timestamps.wave_format(timestamps.minus(stamp, self.overlap)) if stamp else None
+        return timestamps.wave_format(timestamps.minus(stamp, self.cursor.overlap)) if stamp else None

@@ -1,12 +1,15 @@
-"""Wave behind the engine's side interface (engine/ports.py): exact paging by `modifiedAt`,
-aliased fetches and adoption look-ups, and writes through Wave's GraphQL mutations."""
+"""Wave behind the engine's side interface (engine/ports.py): exact paging by the resource's
+cursor (`modifiedAt`), aliased fetches and adoption look-ups, and writes through Wave's GraphQL
+mutations. Each comes from one part of the entity's `WaveResource`: `read`, `write` (None: a
+read-only resource, whose writes are refused) and `adopt`."""
 from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..clients.errors import Refused
 from ..engine import timestamps
 from ..config import Options
-from ..engine.declarations import Entity, Record, without_actions
+from ..engine.declarations import Entity, Record, WaveWrite, without_actions
 from ..mapping import WAVE
 from . import operations as ops
 from .client import WaveClient
@@ -31,31 +34,37 @@ class WaveSide:
         return str(record["id"])
 
     @staticmethod
-    def stamp(record: Record) -> str:
-        return timestamps.normalise(record.get("modifiedAt"))
+    def stamp(entity: Entity, record: Record) -> str:
+        return timestamps.normalise(record.get(entity.wave.read.cursor.field))
 
     @staticmethod
     def deleted(entity: Entity, record: Record) -> bool:
-        return entity.wave.deleted(record)
+        return entity.wave.read.deleted(record)
+
+    @staticmethod
+    def writable(entity: Entity) -> bool:
+        return entity.wave.write is not None
 
     @staticmethod
     def takes_writes(entity: Entity, record: Record) -> bool:
-        return True
+        return entity.wave.write is not None
 
     @staticmethod
     def must_replace(entity: Entity, record: Record, state: Record) -> bool:
-        return entity.wave.replace_when(record, state)
+        write = entity.wave.write
+        return write is not None and write.replace_when(record, state)
 
     @staticmethod
     def deletable(entity: Entity, record: Record) -> bool:
-        return entity.wave.delete is not None and entity.wave.deletable(record)
+        write = entity.wave.write
+        return write is not None and write.delete is not None and write.deletable(record)
 
     @staticmethod
     def status_of(entity: Entity, record: Record) -> str:
         return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
 
     def partitions(self, entity: Entity) -> list[str]:
-        return list(entity.wave.partitions)
+        return list(entity.wave.read.partitions)
 
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
         return WaveFilterPager(self.client, entity.wave, page_size or self.client.page_size, partition).pages(since)
@@ -81,7 +90,7 @@ class WaveSide:
         `look_up_batch` values (aliases) instead of one per record, the requests run through
         `map_` (the engine's bounded pool). Keyed (field, value)."""
         chunks = []
-        for lookup in entity.wave.lookups:
+        for lookup in entity.wave.adopt.lookups:
             if lookup.filter_arg is None:
                 continue  # scanned once per run anyway
             values = list(dict.fromkeys(s[lookup.field] for s in states if s.get(lookup.field)))
@@ -105,10 +114,10 @@ class WaveSide:
         the rest are made now, the same way."""
         known = known or {}
         if any((lookup.field, state[lookup.field]) not in known
-               for lookup in entity.wave.lookups if lookup.filter_arg and state.get(lookup.field)):
+               for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known = {**known, **self.look_up_many(entity, [state])}
         found: dict[str, Record] = {}
-        for lookup in entity.wave.lookups:
+        for lookup in entity.wave.adopt.lookups:
             value = state.get(lookup.field)
             if not value:
                 continue
@@ -119,7 +128,7 @@ class WaveSide:
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
         # displayId holding the shop id is exact: it beats other matches.
-        field = entity.wave.shop_id_field
+        field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
 
@@ -128,7 +137,7 @@ class WaveSide:
         key = ("wave scan", entity.name, field)
         if key not in cache:
             index: dict[Any, list[Record]] = {}
-            pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.partitions[0])
+            pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.read.partitions[0])
             for page in pager.pages(None):
                 for record in page:
                     value = entity.mapping.value(WAVE, record, field)
@@ -136,29 +145,42 @@ class WaveSide:
             cache[key] = index
         return cache[key]
 
+    @staticmethod
+    def writes_of(entity: Entity) -> WaveWrite:
+        """The resource's `write` part; a read-only resource refuses (the engine never asks it to write)."""
+        if entity.wave.write is None:
+            raise Refused(f"Wave {entity.wave.type_name} is read-only for the sync ({entity.name})")
+        return entity.wave.write
+
     def create(self, entity: Entity, payload: Record, source_id: str) -> Record:
+        write = self.writes_of(entity)
         fields, actions = without_actions(payload)
-        extras = entity.wave.create_extras(source_id, self.options) if entity.wave.create_extras else {}
+        extras = write.create_extras(source_id, self.options) if write.create_extras else {}
         input_ = {"businessId": self.client.business_id, **extras, **fields}
-        document = ops.mutation_document(entity.wave, entity.wave.create, entity.wave.create_input)
-        record = self.client.mutate(entity.wave.create, document, input_)[entity.wave.output]
+        document = ops.mutation_document(entity.wave, write.create, entity.wave.create_input)
+        record = self.client.mutate(write.create, document, input_)[write.output]
         return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
+        write = self.writes_of(entity)
         fields, actions = without_actions(payload)
         record = current
         if fields:
-            document = ops.mutation_document(entity.wave, entity.wave.patch, entity.wave.patch_input)
-            record = self.client.mutate(entity.wave.patch, document, {"id": current["id"], **fields})[entity.wave.output]
+            document = ops.mutation_document(entity.wave, write.patch, entity.wave.patch_input)
+            record = self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
         return self._run_actions(entity, record, actions)
 
     def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+        write = self.writes_of(entity)
         for action in actions:
-            mutation = entity.wave.actions[action]
+            mutation = write.actions[action]
             document = ops.action_document(entity.wave, mutation)
-            result = self.client.mutate(mutation, document, {entity.wave.id_input: record["id"]})
-            record = result.get(entity.wave.output) or record
+            result = self.client.mutate(mutation, document, {write.id_input: record["id"]})
+            record = result.get(write.output) or record
         return record
 
     def delete(self, entity: Entity, record: Record) -> None:
-        self.client.mutate(entity.wave.delete, ops.delete_document(entity.wave), {entity.wave.id_input: record["id"]})
+        write = self.writes_of(entity)
+        if write.delete is None:
+            raise Refused(f"Wave {entity.wave.type_name} records are never deleted by the sync ({entity.name})")
+        self.client.mutate(write.delete, ops.delete_document(entity.wave), {write.id_input: record["id"]})
