@@ -182,7 +182,7 @@ class RecordSync:
         state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs))
         absorbed = self._defaults(state, theirs) if created else {}
         theirs = {**theirs, **dict.fromkeys(absorbed)}
-        if source.writable(self.entity):
+        if self.source.writable(self.entity):
             into_source, into_target = mapping.one_way_into(flow.source), mapping.one_way_into(flow.target)
         else:  # a read-only source is filled with nothing: its record is what both agree on
             into_source, into_target = frozenset(), frozenset(state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dataclass_field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from . import values
 
