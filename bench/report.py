@@ -118,7 +118,7 @@ def _write_merged(sections: list[Section], kept: dict, *, started, argv, finishe
     marker = f"- re-run alone: section {keys}"
     run = f" on {started.strftime('%Y-%m-%d %H:%M UTC')} (`python3 dev.py bench {' '.join(argv)}`"
     # one line per run: this run's earlier (partial) line and an older run of the same sections go
-    header = [line for line in kept["header"] if not (line.startswith(marker) or run in line)]
+    header = [line for line in kept["header"] if not (line.startswith(marker + " on ") or run in line)]
     header.append(f"{marker}{run}, {m['CPU']}, {m['cores']} cores, Python {m['Python']}; "
                   + (f"{elapsed:.0f} s" if finished else "PARTIAL") + "); the other sections are from the run above")
     out = header + ["", "## Goals", "", "| section | goal | measured | result |", "|---|---|---|---|"]
