@@ -19,6 +19,7 @@ def operations():
         wave = entity.wave
         for partition in wave.read.partitions:
             yield f"{name} list {partition or 'all'}", ops.list_document(wave, partition=partition)
+            yield f"{name} first list {partition or 'all'}", ops.list_document(wave, partition=partition, after_cursor=False)
         for lookup in wave.adopt.lookups:
             if lookup.filter_arg:
                 for count in (1, 3):

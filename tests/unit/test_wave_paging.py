@@ -11,8 +11,11 @@ class CannedWave:
         self.asked = []
 
     def query(self, document, variables):
-        self.asked.append((variables["modifiedAtAfter"], variables["page"]))
-        after = variables["modifiedAtAfter"]
+        # the argument is in the document exactly when its variable is sent, and never as null
+        assert ("$modifiedAtAfter" in document) == ("modifiedAtAfter" in variables)
+        assert variables.get("modifiedAtAfter", "absent") is not None
+        self.asked.append((variables.get("modifiedAtAfter"), variables["page"]))
+        after = variables.get("modifiedAtAfter")
         rows = [r for r in self.records if after is None or r["modifiedAt"] > after]
         size, page = variables["pageSize"], variables["page"]
         chunk = rows[(page - 1) * size: page * size]
@@ -49,3 +52,10 @@ def test_given_a_record_modified_between_page_reads_when_paging_then_it_is_still
     rest = [r["id"] for page in pager for r in page]
     assert {r["id"] for r in first} | set(rest) == {f"w{i}" for i in range(6)}
     assert "w1" in rest
+
+
+def test_given_no_watermark_when_the_first_page_is_asked_for_then_the_document_has_no_modified_at_after_at_all():
+    wave = CannedWave([rec(i, i * 10) for i in range(3)])
+    list(WaveFilterPager(wave, CUSTOMER.wave, 2).pages(None))
+    assert wave.asked[0] == (None, 1)  # the first request: no filter (and CannedWave checked it was not sent as null)
+    assert wave.asked[1][0] is not None  # then the cursor of the page before

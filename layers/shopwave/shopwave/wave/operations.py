@@ -8,12 +8,13 @@ from functools import lru_cache
 ERRORS = "didSucceed inputErrors { code message path }"
 
 
-def list_document(resource, *, partition: str = "") -> str:
-    """One page of the list, oldest change first, after the cursor (wave/paging.py)."""
+def list_document(resource, *, partition: str = "", after_cursor: bool = True) -> str:
+    """One page of the list, oldest change first, after the cursor (wave/paging.py). Without a
+    cursor yet the document has no such argument at all: Wave may read `null` as a filter."""
     read = resource.read
     after = read.after_argument
-    variables = f"$businessId: ID!, $page: Int!, $pageSize: Int!, ${after}: DateTime"
-    arguments = f"page: $page, pageSize: $pageSize, sort: [{read.sort}], {after}: ${after}"
+    variables = "$businessId: ID!, $page: Int!, $pageSize: Int!" + (f", ${after}: DateTime" if after_cursor else "")
+    arguments = f"page: $page, pageSize: $pageSize, sort: [{read.sort}]" + (f", {after}: ${after}" if after_cursor else "")
     if partition:
         arguments += f", {partition}"
     name = f"List{resource.type_name}s{''.join(c for c in partition.title() if c.isalnum())}"

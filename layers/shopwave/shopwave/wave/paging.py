@@ -23,12 +23,15 @@ class WaveFilterPager:
         self.partition = partition
 
     def pages(self, since: str | None) -> Iterator[list[Record]]:
-        document = ops.list_document(self.resource, partition=self.partition)
         after = self._bound(since)
         page = 1
         while True:
-            data = self.client.query(document, {"page": page, "pageSize": self.page_size,
-                                                self.resource.read.after_argument: after})
+            # never `modifiedAtAfter: null` (its meaning is undocumented): no cursor, no argument
+            document = ops.list_document(self.resource, partition=self.partition, after_cursor=after is not None)
+            variables = {"page": page, "pageSize": self.page_size}
+            if after is not None:
+                variables[self.resource.read.after_argument] = after
+            data = self.client.query(document, variables)
             connection = data["business"][self.resource.read.list_field]
             records = [edge["node"] for edge in connection["edges"]]
             last_seen = records[-1][self.cursor.field] if records else None
