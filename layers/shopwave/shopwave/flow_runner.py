@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, EventBridgeEvent
 
 from . import runtime, webhook
+from .clients.errors import Unavailable
 from .wave.client import WaveTransportError
 from .webshop.client import WebshopTransportError
 from .config import optional_secret, secret
@@ -121,10 +122,8 @@ def unavailable(exc: BaseException) -> SystemUnavailable | None:
     for cause in chain:
         if isinstance(cause, SystemUnavailable):
             return cause
-        if isinstance(cause, WaveTransportError):
-            return WaveUnavailable(str(cause))
-        if isinstance(cause, WebshopTransportError):
-            return WebshopUnavailable(str(cause))
+        if isinstance(cause, Unavailable):  # a client's outage, in the shared vocabulary
+            return _kind_for(cause.system)(str(cause))
     if not any(_transient_aws(cause) for cause in chain):
         return None  # e.g. AccessDenied, a missing table or parameter: a deployment to fix, not to wait out
     names = {type(cause).__name__ for cause in chain}
@@ -172,10 +171,15 @@ def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def _kind_for(system: str) -> type[SystemUnavailable]:
+    """The handler's outage for a client's `Unavailable.system`."""
+    return {WaveTransportError.system: WaveUnavailable, WebshopTransportError.system: WebshopUnavailable}.get(
+        system, SystemUnavailable)
+
+
 def _from_report(report: Report) -> SystemUnavailable:
     """The outage that stopped the engine's run: the first system its report names decides the type."""
-    kind = {"Wave": WaveUnavailable, "webshop": WebshopUnavailable}.get(next(iter(report.unavailable), ""),
-                                                                        SystemUnavailable)
+    kind = _kind_for(next(iter(report.unavailable), ""))
     failures = report.failures
     return kind("; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""))
 
