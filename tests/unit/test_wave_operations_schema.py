@@ -1,8 +1,9 @@
 """Every GraphQL operation the layer can send, validated against Wave's real schema (the
-2021 introspection snapshot plus the invoicePatch extension), so a field real Wave would
-reject fails here first."""
+2021 introspection snapshot plus the live API's extension, with the live deprecations), so a
+field real Wave would reject, or one it is about to drop, fails here first."""
 import pytest
-from graphql import parse, validate
+from graphql import parse, specified_rules, validate
+from graphql.validation import NoDeprecatedCustomRule
 
 from devstack.wave_sandbox import load_wave_schema
 from shopwave.wave import operations as ops
@@ -42,8 +43,17 @@ def operations():
 
 @pytest.mark.parametrize("name, document", list(operations()), ids=[n for n, _ in operations()])
 def test_given_an_operation_the_layer_sends_when_validated_against_wave_then_it_is_valid(name, document):
-    errors = validate(load_wave_schema(), parse(document))
+    errors = validate(load_wave_schema(), parse(document), [*specified_rules, NoDeprecatedCustomRule])
     assert errors == [], f"{name}: {[e.message for e in errors]}"
+
+
+@pytest.mark.parametrize("selection", ["total { raw }", "items { price }", "items { taxes { rate } }",
+                                       "customer { address { province { slug } } }", "internalId"])
+def test_given_a_document_selecting_a_field_deprecated_in_the_live_api_when_validated_then_it_is_refused(selection):
+    document = f"query($businessId: ID!, $id: ID!) {{ business(id: $businessId) {{ invoice(id: $id) {{ id {selection} }} }} }}"
+    assert validate(load_wave_schema(), parse(document)) == []  # still in the schema ...
+    errors = validate(load_wave_schema(), parse(document), [NoDeprecatedCustomRule])
+    assert errors, f"{selection} is deprecated in the live API"  # ... but never selected by the sync
 
 
 def test_given_a_misspelt_field_when_validated_then_the_schema_rejects_it():

@@ -77,7 +77,7 @@ class Lines(Codec):
                 "description": values.text(item.get("description")),
                 "quantity": values.decimal(item["quantity"]),
                 "unit_price": values.decimal(item["unitPrice"]),
-                "tax_rate": _taxed(ctx.catalog.rate_for_tax(taxes[0]["salesTax"]["id"], taxes[0].get("rate"))) if taxes else None,
+                "tax_rate": _taxed(ctx.catalog.rate_for_tax(taxes[0]["salesTax"]["id"], taxes[0]["salesTax"].get("rate"))) if taxes else None,
             })
         return lines
 
@@ -265,7 +265,7 @@ def cancelled(order: dict) -> bool:
 
 
 _ITEMS = ("items { product { id } description quantity unitPrice "
-          "taxes { rate salesTax { id } amount { value } } total { value } }")
+          "taxes { salesTax { id rate } amount { value } } total { value } }")  # InvoiceItemTax.rate is deprecated
 
 ORDER = Entity(
     name="order",
