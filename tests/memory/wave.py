@@ -21,6 +21,7 @@ from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
 from shopwave.engine.declarations import Entity, Record, without_actions
 from shopwave.wave.catalog import WaveCatalog
+from shopwave.wave.payments import PAYMENT_DOCUMENTS
 from shopwave.wave.side import WaveSide
 from shopwave.mapping import WAVE, values
 
@@ -163,11 +164,21 @@ class MemoryWaveSide(WaveSide):
             record = self._mutate(write.patch, {"id": current["id"], **fields})
         return self._run_actions(entity, record, actions)
 
-    def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+    def _run_actions(self, entity: Entity, record: Record, actions: dict[str, Any]) -> Record:
         write = self.writes_of(entity)
-        for action in actions:
-            self.faults.check("action")
-            record = self._mutate(write.actions[action], record["id"]) or record
+        for action, value in actions.items():
+            handler = write.actions[action]
+            if isinstance(handler, str):
+                self.faults.check("action")
+                record = self._mutate(handler, record["id"]) or record
+                continue
+            for step in handler.operations(entity.wave, record, value):
+                self.faults.check("action")
+                if step.mutation in PAYMENT_DOCUMENTS:  # the store takes the input as Wave's API does
+                    answer = {"invoicePayment": self._mutate(step.mutation, step.input)}
+                else:
+                    answer = {write.output: self._mutate(step.mutation, record["id"])}
+                record = handler.applied(record, step, answer, write.output)
         return record
 
     def delete(self, entity: Entity, record: Record) -> None:
@@ -209,3 +220,8 @@ class MemoryCatalog(WaveCatalog):
             return self.sandbox_store.product_create({
                 "name": name, "unitPrice": "0", "description": "Discounts on webshop orders (created by shopwave)",
                 **({"incomeAccountId": accounts[0]} if accounts else {})})["id"]
+
+    def _payment_accounts(self) -> list[dict]:
+        with self.sandbox_store.lock:
+            return [{"id": a["id"], "name": a["name"]} for a in self.sandbox_store.accounts_by_id.values()
+                    if a["subtype"]["value"] == "CASH_AND_BANK" and not a.get("isArchived")]

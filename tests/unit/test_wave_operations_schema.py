@@ -7,7 +7,7 @@ from graphql.validation import NoDeprecatedCustomRule
 
 from devstack.wave_sandbox import load_wave_schema
 from shopwave.wave import operations as ops
-from shopwave.wave import catalog
+from shopwave.wave import catalog, payments
 from shopwave.flows import FLOWS
 
 ENTITIES = {flow.entity.name: flow.entity for flow in FLOWS.values()}
@@ -33,11 +33,16 @@ def operations():
             continue  # read-only: nothing is ever written
         yield f"{name} create", ops.mutation_document(wave, write.create, wave.create_input)
         yield f"{name} patch", ops.mutation_document(wave, write.patch, wave.patch_input)
-        for action in write.actions.values():
-            yield f"{name} {action}", ops.action_document(wave, action)
+        for key, action in write.actions.items():
+            if isinstance(action, str):
+                yield f"{name} {action}", ops.action_document(wave, action)
+            else:  # an action planning several mutations (the sync's own invoice payments)
+                yield f"{name} {key} approve", ops.action_document(wave, action.approve)
+                for mutation, document in payments.PAYMENT_DOCUMENTS.items():
+                    yield f"{name} {key} {mutation}", document
         if write.delete:
             yield f"{name} delete", ops.delete_document(wave)
-    for constant in ("SALES_TAXES", "DISCOUNT_ACCOUNTS", "FIND_PRODUCTS", "CREATE_PRODUCT"):
+    for constant in ("SALES_TAXES", "DISCOUNT_ACCOUNTS", "FIND_PRODUCTS", "CREATE_PRODUCT", "PAYMENT_ACCOUNTS"):
         yield f"catalog {constant}", getattr(catalog, constant)
 
 

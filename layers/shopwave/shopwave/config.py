@@ -57,6 +57,16 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+PAYMENT_METHODS = ("BANK_TRANSFER", "CASH", "CHEQUE", "CREDIT_CARD", "PAYPAL", "OTHER", "UNSPECIFIED")
+
+
+def _payment_method(text: str) -> str:
+    method = text.strip().upper()
+    if method not in PAYMENT_METHODS:
+        raise ValueError(f"must be one of {', '.join(PAYMENT_METHODS)} (Wave's InvoicePaymentMethod)")
+    return method
+
+
 def _page_size(text: str) -> int:
     size = int(text)
     if not 1 <= size <= WEBSHOP_MAX_PAGE_SIZE:
@@ -154,6 +164,10 @@ class Options(Section):
     invoice_approve: bool = setting("INVOICE_APPROVE", False, _flag)
     invoice_title: str = setting("INVOICE_TITLE", "Order {number}")
     payment_terms_days: int = setting("PAYMENT_TERMS_DAYS", 30)
+    # Where the shop's own payments are recorded in Wave (a cash-and-bank account), and how.
+    payment_account_id: str | None = setting("WAVE_PAYMENT_ACCOUNT_ID", None, _optional)
+    payment_account_name: str = setting("WAVE_PAYMENT_ACCOUNT_NAME", "Cash on Hand")
+    payment_method: str = setting("WAVE_PAYMENT_METHOD", "OTHER", _payment_method)
 
 
 SECTIONS = {"wave": WaveSettings, "webshop": WebshopSettings, "http": HttpSettings, "tables": Tables,

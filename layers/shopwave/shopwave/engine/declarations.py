@@ -15,10 +15,11 @@ def never(record: Record) -> bool:
     return False
 
 
-def without_actions(payload: Record) -> tuple[Record, list[str]]:
-    """Split a document into fields and the `@action` markers set in it (mutations of their own)."""
+def without_actions(payload: Record) -> tuple[Record, dict[str, Any]]:
+    """Split a document into fields and the `@action`s set in it (mutations of their own), by
+    name with the value the mapping gave each (True, or what the action needs)."""
     return ({k: v for k, v in payload.items() if not k.startswith("@")},
-            [k for k, v in payload.items() if k.startswith("@") and v])
+            {k: v for k, v in payload.items() if k.startswith("@") and v})
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,9 @@ class WaveWrite:
     create: str  # "customerCreate"
     patch: str  # "customerPatch"
     output: str  # the mutation payload's entity field: "customer"
-    # Document keys that are mutations of their own: {"@archive": "productArchive"}.
-    actions: dict[str, str] = field(default_factory=dict)
+    # Document keys that are mutations of their own: {"@archive": "productArchive"}, or an object
+    # planning several from the record and the action's value (wave/payments.SettlePayments).
+    actions: dict[str, Any] = field(default_factory=dict)
     # Extra input on create: (source record id, config.Options) -> fields, e.g. displayId = the shop id.
     create_extras: Callable[[str, Any], Record] | None = None
     delete: str | None = None  # mutation that deletes a counterpart, where policy allows
@@ -165,6 +167,9 @@ class Entity:
     link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other
     verify: Callable[[dict[str, Record]], str | None] | None = None  # records by side -> mismatch or None
     duplicate_key: DuplicateKey | None = None  # what the convergence checker finds duplicates by
+    # By target side: what a run writing there resolves before it writes anything (ctx -> None,
+    # raising what stops the run): the account the shop's payments go into.
+    needs: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     def when_deleted_in(self, side: str) -> WhenDeleted:
         return self.when_deleted.get(side, WhenDeleted.STOP_SYNCING)

@@ -36,7 +36,7 @@ class ReadAhead:
     taken_at: float = 0.0
 
     def without_lookups(self) -> "ReadAhead":
-        return ReadAhead(self.counterparts)
+        return ReadAhead(self.counterparts, taken_at=self.taken_at)
 
 
 def references(mapping, side: str, record: Record, ctx: SyncContext | None = None) -> list[tuple[str, str, str]]:
@@ -108,7 +108,9 @@ class RecordSync:
             self.report.skipped += 1  # deleted at the source and reported: edits no longer travel
             return
         with self.engine.claimed(self.claim_key()) as waited:
-            if not self.engine.usable(self.ahead, waited):
+            if not self.engine.still_current(self.ahead, waited):
+                self.ahead = ReadAhead()  # a writer may have held the pair since: its reads are stale
+            elif not self.engine.usable(self.ahead, waited):
                 self.ahead = self.ahead.without_lookups()
             self.decide(deleted)
 
@@ -178,8 +180,8 @@ class RecordSync:
         target filled in by default on a record the sync created is absorbed into the agreed state
         (a created record costs one write); an adopted record's own data completes the source once."""
         flow, mapping, report, target = self.flow, self.mapping, self.report, self.target
-        theirs = mapping.canonical(flow.target, counterpart, self.ctx, Basis(self.state))
-        state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs))
+        theirs = mapping.canonical(flow.target, counterpart, self.ctx, Basis(self.state, linked=False))
+        state = mapping.canonical(flow.source, self.record, self.ctx, Basis(theirs, linked=False))
         absorbed = self._defaults(state, theirs) if created else {}
         theirs = {**theirs, **dict.fromkeys(absorbed)}
         if self.source.writable(self.entity):
@@ -227,7 +229,8 @@ class RecordSync:
         if result.write:
             try:
                 current = self.target.update(self.entity, current,
-                                             self.mapping.payload(flow.target, self.state, result.write, current, self.ctx))
+                                             self.mapping.payload(flow.target, self.state, result.write, current,
+                                                                  self.ctx, basis_of(link, flow.target)))
             except Refused as refused:
                 # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
                 self.conflict("@write", reason=str(refused), fields=result.write)
@@ -315,6 +318,14 @@ class RecordSync:
         self.store.save_link(link, replaces=replaces)
         self.link = link
         self.engine.checkpoint("after_link_write")
+
+
+def still_current(ahead: ReadAhead, waited: bool, claim_lease_seconds: float) -> bool:
+    """What a page read of the target before this record's claim still stands for it if no writer
+    can have written the pair since, by the rule `usable` gives look-ups. Otherwise a writer that
+    wrote and crashed before linking (a payment recorded, the link not saved) is not seen, and
+    what it wrote would be written again."""
+    return not waited and time.monotonic() - ahead.taken_at < claim_lease_seconds / 2
 
 
 def usable(ahead: ReadAhead, waited: bool, claim_lease_seconds: float) -> bool:

@@ -21,7 +21,7 @@ from ..state import Link
 from .declarations import Flow, Record
 from .outcomes import PARKS_THE_RECORD, STOPS_THE_RUN, UNREADABLE, ClaimBusy
 from .ports import Side, Store
-from .record import ReadAhead, RecordSync, basis_of, references, usable
+from .record import ReadAhead, RecordSync, basis_of, references, still_current, usable
 from .report import Report
 from .workers import Workers
 
@@ -76,6 +76,7 @@ class Engine:
                 report.busy = True
                 return report
             run = Run(flow, self._context(), {p.source_id for p in self.store.parked(flow.name)}, self._deadline(time_left))
+            self._resolve_needs(run)
             source = self.sides[flow.source]
             due = [p.source_id for p in self.store.parked(flow.name, due_only=True)]
             if due:
@@ -85,6 +86,13 @@ class Engine:
                 if not self._sweep_partition(run, partition):
                     break
             return run.report
+
+    @staticmethod
+    def _resolve_needs(run: Run) -> None:
+        """What the flow's target needs resolved before any write (a setting naming a record in it)."""
+        need = run.flow.entity.needs.get(run.flow.target)
+        if need is not None:
+            need(run.ctx)
 
     def _deadline(self, time_left: Callable[[], float] | None) -> Callable[[], bool]:
         """True once the run should take no new work."""
@@ -116,6 +124,8 @@ class Engine:
         """Sync named records now (a webhook, a dependency): fetched fresh, so a stale or
         repeated delivery writes nothing stale."""
         run = Run(flow, ctx or self._context(), {p.source_id for p in self.store.parked(flow.name)})
+        if ctx is None:
+            self._resolve_needs(run)
         ids = list(ids)
         records = self.sides[flow.source].fetch_many(flow.entity, ids)
         self._sync_page(run, [records[i] for i in ids if i in records])
@@ -152,14 +162,14 @@ class Engine:
 
     def _read_ahead(self, flow: Flow, changed: list[str], unlinked: list[Record]) -> ReadAhead:
         """A page's target reads in a few aliased requests instead of one or two per record."""
-        target, ahead = self.sides[flow.target], ReadAhead()
+        # taken before the requests: what they answer is at least this old
+        target, ahead = self.sides[flow.target], ReadAhead(taken_at=time.monotonic())
         if not target.writable(flow.entity):
             return ahead  # a read-only target: nothing in this page travels there
         if changed:
             ahead.counterparts = target.fetch_many(flow.entity, changed)
         if unlinked:
-            taken_at = time.monotonic()  # before the request: the look-up is at least this old
-            ahead.lookups, ahead.taken_at = target.look_up_many(flow.entity, unlinked, self.workers.map), taken_at
+            ahead.lookups = target.look_up_many(flow.entity, unlinked, self.workers.map)
         return ahead
 
     # record --------------------------------------------------------------------------------
@@ -202,6 +212,9 @@ class Engine:
 
     def usable(self, ahead: ReadAhead, waited: bool) -> bool:
         return usable(ahead, waited, self.claim_lease.total_seconds())
+
+    def still_current(self, ahead: ReadAhead, waited: bool) -> bool:
+        return still_current(ahead, waited, self.claim_lease.total_seconds())
 
     # claims --------------------------------------------------------------------------------
     @contextmanager

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..engine.declarations import (DuplicateKey, Entity, ShopResource, WaveAdopt, WaveLookup, WaveRead, WaveResource,
+from ..engine.declarations import (DuplicateKey, Entity, Record, ShopResource, WaveAdopt, WaveLookup, WaveRead, WaveResource,
                                    WaveWrite, WhenDeleted)
-from ..mapping import SHOP, WAVE, Code, Codec, Field, Mapping, get_path, values
+from ..mapping import SHOP, WAVE, Basis, Code, Codec, Field, Mapping, get_path, values
+from ..wave import payments
 
 ORDER_DISCOUNT = "Order discount"
 CENT = Decimal("0.01")
@@ -202,23 +203,75 @@ class OrderDiscount(Codec):
         return {}  # Wave: an item, written by Lines (which follows this field); never written to the shop
 
 
-class Payment(Codec):
-    """Payment travels only from Wave to the shop: PAID and PARTIAL, with the amount paid."""
+def _paid_net(order: Record) -> Decimal:
+    """What the shop says it holds for the order: its amount paid, nothing once refunded."""
+    if order.get("payment_status") == "refunded":
+        return Decimal(0)
+    return Decimal(values.field_decimal("amount_paid", order.get("amount_paid"), minimum=Decimal(0)) or "0")
 
-    WAVE_TO_SHOP = {"PAID": "paid", "PARTIAL": "partially_paid"}
+
+def _from_wave(basis: Basis | None) -> Decimal:
+    """The money paid in Wave that the shop's amount paid already holds: what the pair last agreed
+    (a link made before payments travelled both ways held all of it as `payment`)."""
+    if basis is None or not basis.linked:
+        return Decimal(0)
+    agreed = basis.agreed
+    if "paid_in_wave" not in agreed and agreed.get("payment"):
+        return Decimal(agreed["payment"].get("amount_paid") or "0")
+    return Decimal(agreed.get("paid_in_wave") or "0")
+
+
+def shop_payment(current: Record | None, state: Record, basis: Basis | None) -> Record:
+    """The shop's amount paid holds both sides' money: what the shop took (its own, unless the
+    source changed it) plus what was paid in Wave. Its status follows from the amount."""
+    own = Decimal(state["paid_in_shop"])
+    if current is not None and basis is not None and basis.linked and state["paid_in_shop"] == basis.agreed.get("paid_in_shop"):
+        own = _paid_net(current) - _from_wave(basis)  # unchanged at the source: the shop's own stays
+    amount = own + Decimal(state["paid_in_wave"])
+    total = Decimal(str((current or {}).get("total") or "0"))
+    if amount > 0:
+        status = "paid" if amount >= total else "partially_paid"
+    else:
+        status = "refunded" if (current or {}).get("payment_status") == "refunded" else "unpaid"
+    return {"payment_status": status, "amount_paid": str(amount.quantize(CENT))}
+
+
+class PaidInShop(Codec):
+    """The money the webshop took for the order itself, refunds taken off (SYNC.md: payments).
+    In the shop: its amount paid less what came from Wave; in Wave: the payments the sync recorded
+    (wave/payments.py finds them by their memo's marker). Written to Wave as the `@payments`
+    action, which records or removes only the sync's own payments; to the shop as amount paid."""
+
+    writes_against_basis = True
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
-            status = self.WAVE_TO_SHOP.get(record.get("status"), "unpaid")
-            paid = get_path(record, "amountPaid.value")
-        else:
-            status = record.get("payment_status") if record.get("payment_status") in ("paid", "partially_paid") else "unpaid"
-            paid = record.get("amount_paid")
-        return {"status": status, "amount_paid": values.decimal(paid) or "0"}
+            return values.decimal(payments.split(record)[0]) or "0"
+        return values.decimal(_paid_net(record) - _from_wave(basis)) or "0"
 
-    def write(self, side, current, state, ctx):
-        payment = state["payment"]
-        return {"payment_status": payment["status"], "amount_paid": str(Decimal(payment["amount_paid"]).quantize(CENT))}
+    def write(self, side, current, state, ctx, basis=None):
+        if side == SHOP:
+            return shop_payment(current, state, basis)
+        options = ctx.options
+        return {"@payments": payments.PaymentTarget(
+            number=state.get("number"), total=Decimal(state["paid_in_shop"]),
+            first_date=state.get("order_date") or date.today().isoformat(), later_date=date.today().isoformat(),
+            account_id=ctx.catalog.payment_account_id(), method=options.payment_method)}
+
+
+class PaidInWave(Codec):
+    """Money paid in Wave (a cheque the merchant records, Wave Payments): every payment on the
+    invoice that the sync did not record. It travels into the shop only, as part of its amount paid."""
+
+    writes_against_basis = True
+
+    def read(self, side, record, state, ctx, basis=None):
+        if side == WAVE:
+            return values.decimal(payments.split(record)[1]) or "0"
+        return values.decimal(_from_wave(basis)) or "0"
+
+    def write(self, side, current, state, ctx, basis=None):
+        return shop_payment(current, state, basis) if side == SHOP else {}
 
 
 class CreateOnly(Codec):
@@ -246,7 +299,8 @@ ORDER_MAPPING = Mapping((
     Field("note", shop="note", wave="memo"),
     Field("lines", codec=Lines()),
     Field("order_discount", codec=OrderDiscount(), only_to=WAVE),
-    Field("payment", codec=Payment(), only_to=SHOP),
+    Field("paid_in_shop", codec=PaidInShop()),
+    Field("paid_in_wave", codec=PaidInWave(), only_to=SHOP),
     Field("invoice", codec=CreateOnly(), create_only=True),
 ))
 
@@ -278,13 +332,13 @@ ORDER = Entity(
             get_field="invoice",
             selection=(f"id invoiceNumber invoiceDate dueDate status title poNumber memo customer {{ id }} "
                        f"currency {{ code }} {_ITEMS} taxTotal {{ value }} total {{ value }} amountPaid {{ value }} "
-                       f"amountDue {{ value }} createdAt modifiedAt"),
+                       f"amountDue {{ value }} payments {{ {payments.PAYMENT_SELECTION} }} createdAt modifiedAt"),
         ),
         write=WaveWrite(
             create="invoiceCreate",
             patch="invoicePatch",
             output="invoice",
-            actions={"@approve": "invoiceApprove"},
+            actions={"@approve": "invoiceApprove", "@payments": payments.SettlePayments()},
             delete="invoiceDelete",
             deletable=lambda invoice: invoice.get("status") in ("DRAFT", "SAVED"),
             id_input="invoiceId",
@@ -294,5 +348,6 @@ ORDER = Entity(
     creates_in=frozenset({WAVE}),
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
+    needs={WAVE: lambda ctx: ctx.catalog.payment_account_id()},
     duplicate_key=DuplicateKey("number"),
 )

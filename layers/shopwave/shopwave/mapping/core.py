@@ -49,6 +49,7 @@ class Basis:
     agreed state has none, so a default never travels back as a change."""
     agreed: Record
     absorbed: Record = dataclass_field(default_factory=dict)
+    linked: bool = True  # False: two records meeting for the first time (`agreed` is the other side's)
 
 
 class Codec:
@@ -64,6 +65,9 @@ class Codec:
     """
 
     follows: tuple[str, ...] = ()
+    # `write` and `follow` also take the target's `basis` (a value whose written form depends on
+    # what that side already holds: the shop's amount paid carries money from both sides).
+    writes_against_basis = False
 
     def read(self, side: str, record: Record, state: Record, ctx: Any, basis: Basis | None = None) -> Any:
         raise NotImplementedError
@@ -71,8 +75,8 @@ class Codec:
     def write(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
         raise NotImplementedError
 
-    def follow(self, side: str, current: Record | None, state: Record, ctx: Any) -> Record:
-        return self.write(side, current, state, ctx)
+    def follow(self, side: str, current: Record | None, state: Record, ctx: Any, **against) -> Record:
+        return self.write(side, current, state, ctx, **against)
 
     def refs(self, side: str, record: Record, ctx: Any = None) -> list[tuple[str, str, str]]:
         """(entity, side, id) of each linked record this field points to."""
@@ -198,7 +202,7 @@ class Mapping:
         return [ref for f in self.fields if f.codec is not None for ref in f.codec.refs(side, record, ctx)]
 
     def payload(self, side: str, state: Record, names: Iterable[str] | None = None,
-                current: Record | None = None, ctx: Any = None) -> Record:
+                current: Record | None = None, ctx: Any = None, basis: Basis | None = None) -> Record:
         """The document that sets `names` (all fields, and the create-only ones, when None) on
         `side` to `state`'s values.
 
@@ -216,10 +220,11 @@ class Mapping:
             if field.only_to is not None and field.only_to != side:
                 continue
             if field.codec is not None:
+                against = {"basis": basis} if field.codec.writes_against_basis else {}
                 if field.name in chosen or field.create_only:
-                    document.update(field.codec.write(side, current, state, ctx))
+                    document.update(field.codec.write(side, current, state, ctx, **against))
                 elif followed:
-                    document.update(field.codec.follow(side, current, state, ctx))
+                    document.update(field.codec.follow(side, current, state, ctx, **against))
                 continue
             path = field.write_path(side)
             if path is None:

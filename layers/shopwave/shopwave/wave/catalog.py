@@ -1,5 +1,6 @@
 """Wave business data the invoice mapping needs, read once per process and cached:
-sales taxes (by rate, or as configured) and the product that carries discounts."""
+sales taxes (by rate, or as configured), the product that carries discounts and the
+cash-and-bank account the shop's payments are recorded into."""
 from __future__ import annotations
 
 import threading
@@ -8,6 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from ..clients.errors import Unavailable
 from ..config import Options
 from .client import WaveClient
 from ..mapping import values
@@ -20,12 +22,21 @@ DISCOUNT_ACCOUNTS = ("query DiscountAccounts($businessId: ID!) { business(id: $b
 FIND_PRODUCTS = ("query ProductNames($businessId: ID!, $page: Int!) { business(id: $businessId) { "
                  "products(page: $page, pageSize: 100, sort: [CREATED_AT_ASC]) { pageInfo { totalPages } "
                  "edges { node { id name } } } } }")
+PAYMENT_ACCOUNTS = ("query PaymentAccounts($businessId: ID!, $page: Int!) { business(id: $businessId) { "
+                    "accounts(subtypes: [CASH_AND_BANK], page: $page, pageSize: 100) { pageInfo { totalPages } "
+                    "edges { node { id name } } } } }")
 CREATE_PRODUCT = ("mutation DiscountProductCreate($input: ProductCreateInput!) { productCreate(input: $input) { "
                   "didSucceed inputErrors { code message path } product { id name } } }")
 
 
 class UnknownTaxRate(values.BadValue):
     """An order line's tax rate has no Wave sales tax: configure SALES_TAX_MAP."""
+
+
+class PaymentAccountMissing(Unavailable):
+    """Neither WAVE_PAYMENT_ACCOUNT_ID nor WAVE_PAYMENT_ACCOUNT_NAME names a cash-and-bank account:
+    a run that would record the shop's payments stops before it writes anything."""
+    system = "Wave"
 
 
 class WaveCatalog:
@@ -39,6 +50,7 @@ class WaveCatalog:
         self._taxes_lock = threading.Lock()  # concurrent writers load the catalogue once
         self._loaded_at = 0.0
         self._discount_product: str | None = options.discount_product_id
+        self._payment_account: str | None = None
 
     def _sales_taxes(self) -> list[dict]:
         with self._taxes_lock:
@@ -77,6 +89,32 @@ class WaveCatalog:
                         return configured[name]
                 return values.decimal(tax["rate"])
         return values.decimal(rate) if rate is not None else None
+
+    def payment_account_id(self) -> str:
+        """The account the shop's payments go into: WAVE_PAYMENT_ACCOUNT_ID, else the one
+        cash-and-bank account named WAVE_PAYMENT_ACCOUNT_NAME."""
+        if self._payment_account is None:
+            self._payment_account = self._find_payment_account()
+        return self._payment_account
+
+    def _find_payment_account(self) -> str:
+        wanted = self.options.payment_account_id or self.options.payment_account_name
+        accounts = self._payment_accounts()
+        found = [a["id"] for a in accounts if wanted in (a["id"], a["name"])]
+        if len(found) != 1:
+            names = ", ".join(sorted(a["name"] for a in accounts)) or "none"
+            raise PaymentAccountMissing(
+                f"{len(found)} of Wave's cash-and-bank accounts match {wanted!r} (WAVE_PAYMENT_ACCOUNT_ID or "
+                f"WAVE_PAYMENT_ACCOUNT_NAME); the business has: {names}")
+        return found[0]
+
+    def _payment_accounts(self) -> list[dict]:
+        accounts, page, pages = [], 1, 1
+        while page <= pages:
+            data = self.client.query(PAYMENT_ACCOUNTS, {"page": page})["business"]["accounts"]
+            accounts += [edge["node"] for edge in data["edges"]]
+            pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
+        return accounts
 
     def existing_discount_product_id(self) -> str | None:
         """The discount product if Wave has one (reading never creates it)."""

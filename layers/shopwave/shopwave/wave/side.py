@@ -170,13 +170,18 @@ class WaveSide:
             record = self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
         return self._run_actions(entity, record, actions)
 
-    def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
+    def _run_actions(self, entity: Entity, record: Record, actions: dict[str, Any]) -> Record:
         write = self.writes_of(entity)
-        for action in actions:
-            mutation = write.actions[action]
-            document = ops.action_document(entity.wave, mutation)
-            result = self.client.mutate(mutation, document, {write.id_input: record["id"]})
-            record = result.get(write.output) or record
+        for action, value in actions.items():
+            handler = write.actions[action]
+            if isinstance(handler, str):
+                result = self.client.mutate(handler, ops.action_document(entity.wave, handler),
+                                            {write.id_input: record["id"]})
+                record = result.get(write.output) or record
+                continue
+            for step in handler.operations(entity.wave, record, value):
+                record = handler.applied(record, step, self.client.mutate(step.mutation, step.document, step.input),
+                                         write.output)
         return record
 
     def delete(self, entity: Entity, record: Record) -> None:
