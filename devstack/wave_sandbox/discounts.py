@@ -7,8 +7,9 @@ What Wave does not say, and the sandbox therefore chooses: how the discount is s
 taxed at different rates. The sandbox spreads the discount (a PERCENTAGE first becomes an amount,
 rounded to the cent) over the lines with a positive subtotal in proportion to their subtotals,
 each share rounded to the cent (half up), and the line with the largest subtotal (the first of
-equals) takes what is left, so the shares add up to `discountTotal` exactly. Each line's taxes
-are then computed on (quantity x unit price - its share), rounded to the cent. So:
+equals) takes what is left, so the shares add up to `discountTotal` exactly (with many small
+shares that remainder can be a few cents off the largest line's own proportion, even below 0).
+Each line's taxes are then computed on (quantity x unit price - its share), rounded to the cent:
   subtotal      = sum of line subtotals (before the discount)
   discountTotal = the discount
   taxTotal      = sum of line taxes (on the discounted amounts)
