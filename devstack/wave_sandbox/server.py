@@ -292,8 +292,9 @@ class WaveSandbox:
     def invoices(self) -> list[dict]:
         return self._all(self.store.invoices_by_id)
 
-    def record_payment(self, invoice_id: str, amount="0") -> dict:
-        return self.store.record_payment(invoice_id, amount)
+    def record_payment(self, invoice_id: str, amount="0", **how) -> dict:
+        """The merchant records a payment in Wave's screens (`how`: method, payment_date, account_id, memo)."""
+        return self.store.record_payment(invoice_id, amount, **how)
 
     def approve_invoice(self, id: str) -> dict:  # noqa: A002
         return self.store.invoice_approve(id)

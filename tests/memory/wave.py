@@ -21,11 +21,15 @@ from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
 from shopwave.engine.declarations import Entity, Record, without_actions
 from shopwave.wave.catalog import WaveCatalog
-from shopwave.wave.payments import PAYMENT_DOCUMENTS
+
 from shopwave.wave.side import WaveSide
 from shopwave.mapping import WAVE, values
 
 from .faults import Faults
+
+# The sandbox store's methods for Wave's payment mutations (devstack/wave_sandbox/payments.py).
+PAYMENT_WRITES = {"invoicePaymentCreateManual": "payment_create", "invoicePaymentPatch": "payment_patch",
+                  "invoicePaymentDelete": "payment_delete"}
 
 
 def _method(mutation: str) -> str:
@@ -73,6 +77,13 @@ class MemoryWaveSide(WaveSide):
         records = [r for r in self._table(entity).values() if all(r.get(k) == v for k, v in wanted.items())]
         return sorted(records, key=lambda r: (_ms(r[cursor]), r["id"]))
 
+    def _view(self, record: Record) -> Record:
+        """A copy as Wave's GraphQL answers it: an invoice with its payments (api.py's view)."""
+        view = self.store.copy(record)
+        if record.get("id") in self.store.invoices_by_id:
+            view["payments"] = [self.store.copy(p) for p in self.store.payments_of(record["id"])]
+        return view
+
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.read.partitions)
 
@@ -86,7 +97,7 @@ class MemoryWaveSide(WaveSide):
         while True:
             self.faults.check("pages")
             with self.store.lock:
-                page = [self.store.copy(r) for r in self._listed(entity, partition)
+                page = [self._view(r) for r in self._listed(entity, partition)
                         if (_ms(r[cursor.field]), r["id"]) > after][:page_size]
             yield page
             if len(page) < page_size:
@@ -100,7 +111,7 @@ class MemoryWaveSide(WaveSide):
         self.faults.check("fetch")
         with self.store.lock:
             table = self._table(entity)
-            return {i: self.store.copy(table[i]) for i in ids if i in table}
+            return {i: self._view(table[i]) for i in ids if i in table}
 
     def look_up_many(self, entity: Entity, states: list[Record], map_=None) -> dict[tuple[str, Any], list[Record]]:
         """Wave's filtered lists (a customer by email, an invoice by number) for many values:
@@ -117,7 +128,7 @@ class MemoryWaveSide(WaveSide):
                 for value in wanted:
                     needle = str(value).strip().casefold()
                     found[(lookup.field, value)] = [
-                        self.store.copy(r) for r in self._listed(entity, entity.wave.read.partitions[0])
+                        self._view(r) for r in self._listed(entity, entity.wave.read.partitions[0])
                         if needle in str(r.get(lookup.filter_arg) or "").casefold()]
         return found
 
@@ -135,7 +146,7 @@ class MemoryWaveSide(WaveSide):
             if lookup.filter_arg is None:
                 self.faults.check("look_up")
                 with self.store.lock:
-                    nodes = [self.store.copy(r) for r in self._listed(entity, entity.wave.read.partitions[0])]
+                    nodes = [self._view(r) for r in self._listed(entity, entity.wave.read.partitions[0])]
             else:
                 nodes = known[(lookup.field, value)]
             found.update((n["id"], n) for n in nodes
@@ -174,8 +185,9 @@ class MemoryWaveSide(WaveSide):
                 continue
             for step in handler.operations(entity.wave, record, value):
                 self.faults.check("action")
-                if step.mutation in PAYMENT_DOCUMENTS:  # the store takes the input as Wave's API does
-                    answer = {"invoicePayment": self._mutate(step.mutation, step.input)}
+                if step.mutation in PAYMENT_WRITES:  # the store takes the input as Wave's API does
+                    argument = step.payment_id if step.mutation == "invoicePaymentDelete" else step.input
+                    answer = {"invoicePayment": self._mutate(step.mutation, argument)}
                 else:
                     answer = {write.output: self._mutate(step.mutation, record["id"])}
                 record = handler.applied(record, step, answer, write.output)
@@ -190,7 +202,9 @@ class MemoryWaveSide(WaveSide):
 
     def _mutate(self, mutation: str, argument: Any) -> Record | None:
         try:
-            return getattr(self.store, _method(mutation))(argument)
+            result = getattr(self.store, PAYMENT_WRITES.get(mutation) or _method(mutation))(argument)
+            with self.store.lock:
+                return self._view(result) if isinstance(result, dict) and "id" in result else result
         except InputErrors as refused:  # Wave's didSucceed: false, as the client raises it
             raise Refused(f"{mutation}: {refused}") from None
 

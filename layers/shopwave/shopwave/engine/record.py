@@ -52,7 +52,9 @@ def basis_of(link: Link | None, side: str) -> Basis | None:
     """What `side`'s record of a linked pair is read against (see mapping.Basis)."""
     if link is None:
         return None
-    return Basis(link.state, (link.extra.get("absorbed") or {}).get(side, {}))
+    intent = link.extra.get("intent") or {}
+    return Basis(link.state, (link.extra.get("absorbed") or {}).get(side, {}),
+                 pending=intent if intent.get("side") == side else None)
 
 
 class RecordSync:
@@ -227,10 +229,12 @@ class RecordSync:
                           winner=flow.source if conflict.winner == "source" else flow.target,
                           **{flow.source: conflict.source, flow.target: conflict.target})
         if result.write:
+            payload = self.mapping.payload(flow.target, self.state, result.write, current, self.ctx,
+                                           basis_of(link, flow.target))
+            if self.mapping.writes_against_basis(flow.target, result.write):
+                self.announce(flow.target, payload, result.agreed)
             try:
-                current = self.target.update(self.entity, current,
-                                             self.mapping.payload(flow.target, self.state, result.write, current,
-                                                                  self.ctx, basis_of(link, flow.target)))
+                current = self.target.update(self.entity, current, payload)
             except Refused as refused:
                 # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
                 self.conflict("@write", reason=str(refused), fields=result.write)
@@ -301,6 +305,13 @@ class RecordSync:
         self.report.conflicts += 1
         logger.warning("conflict recorded", extra={"entity": self.entity.name, "record_id": anchor, "field": field_name})
 
+    def announce(self, side: str, payload: Record, agreed: Record) -> None:
+        """A write whose value depends on what `side` holds is noted in the link before it is
+        made: if its writer dies before saving the link, the next reader sees whether the
+        write landed (mapping.Basis.pending) instead of taking it for the side's own change."""
+        self.link.extra = {**self.link.extra, "intent": {"side": side, "written": payload, "agreed": agreed}}
+        self.store.save_link(self.link)
+
     def save_link(self, record: Record, counterpart: Record, agreed: Record, *, replaces: tuple[str, str] | None = None,
                   absorbed: dict[str, Record] | None = None) -> None:
         flow = self.flow
@@ -313,6 +324,7 @@ class RecordSync:
         if absorbed is not None:  # a new counterpart: its defaults replace the last one's
             kept = {side: fields for side, fields in absorbed.items() if fields}
             link.extra = {**{k: v for k, v in link.extra.items() if k != "absorbed"}, **({"absorbed": kept} if kept else {})}
+        link.extra = {k: v for k, v in link.extra.items() if k != "intent"}  # the write landed, and is agreed
         if self.entity.link_extra is not None:
             link.extra = {**link.extra, **self.entity.link_extra(records)}
         self.store.save_link(link, replaces=replaces)

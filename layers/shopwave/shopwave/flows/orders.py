@@ -203,19 +203,28 @@ class OrderDiscount(Codec):
         return {}  # Wave: an item, written by Lines (which follows this field); never written to the shop
 
 
-def _paid_net(order: Record) -> Decimal:
-    """What the shop says it holds for the order: its amount paid, nothing once refunded."""
-    if order.get("payment_status") == "refunded":
-        return Decimal(0)
+def _amount_paid(order: Record) -> Decimal:
     return Decimal(values.field_decimal("amount_paid", order.get("amount_paid"), minimum=Decimal(0)) or "0")
 
 
-def _from_wave(basis: Basis | None) -> Decimal:
-    """The money paid in Wave that the shop's amount paid already holds: what the pair last agreed
-    (a link made before payments travelled both ways held all of it as `payment`)."""
+def _own(order: Record, basis: Basis | None) -> Decimal:
+    """What the shop took itself: its amount paid less what came from Wave; nothing once it
+    refunded the order (money paid in Wave was not the shop's to refund)."""
+    if order.get("payment_status") == "refunded":
+        return Decimal(0)
+    return _amount_paid(order) - _from_wave(order, basis)
+
+
+def _from_wave(order: Record, basis: Basis | None) -> Decimal:
+    """The money paid in Wave that the shop's amount paid already holds: what the pair last agreed,
+    or what a write of it announced if the shop shows that write landed (its writer died before
+    saving the link). A link made before payments travelled both ways held all of it as `payment`."""
     if basis is None or not basis.linked:
         return Decimal(0)
     agreed = basis.agreed
+    written = (basis.pending or {}).get("written") or {}
+    if written.get("amount_paid") is not None and values.decimal(written["amount_paid"]) == values.decimal(order.get("amount_paid")):
+        agreed = basis.pending["agreed"]
     if "paid_in_wave" not in agreed and agreed.get("payment"):
         return Decimal(agreed["payment"].get("amount_paid") or "0")
     return Decimal(agreed.get("paid_in_wave") or "0")
@@ -226,13 +235,15 @@ def shop_payment(current: Record | None, state: Record, basis: Basis | None) -> 
     source changed it) plus what was paid in Wave. Its status follows from the amount."""
     own = Decimal(state["paid_in_shop"])
     if current is not None and basis is not None and basis.linked and state["paid_in_shop"] == basis.agreed.get("paid_in_shop"):
-        own = _paid_net(current) - _from_wave(basis)  # unchanged at the source: the shop's own stays
+        own = _own(current, basis)  # unchanged at the source: the shop's own stays
     amount = own + Decimal(state["paid_in_wave"])
     total = Decimal(str((current or {}).get("total") or "0"))
-    if amount > 0:
+    if own == 0 and (current or {}).get("payment_status") == "refunded":
+        status = "refunded"  # the shop refunded its part; what is paid now was paid in Wave
+    elif amount > 0:
         status = "paid" if amount >= total else "partially_paid"
     else:
-        status = "refunded" if (current or {}).get("payment_status") == "refunded" else "unpaid"
+        status = "unpaid"
     return {"payment_status": status, "amount_paid": str(amount.quantize(CENT))}
 
 
@@ -242,12 +253,12 @@ class PaidInShop(Codec):
     (wave/payments.py finds them by their memo's marker). Written to Wave as the `@payments`
     action, which records or removes only the sync's own payments; to the shop as amount paid."""
 
-    writes_against_basis = True
+    writes_against_basis = frozenset({SHOP})
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             return values.decimal(payments.split(record)[0]) or "0"
-        return values.decimal(_paid_net(record) - _from_wave(basis)) or "0"
+        return values.decimal(_own(record, basis)) or "0"
 
     def write(self, side, current, state, ctx, basis=None):
         if side == SHOP:
@@ -263,12 +274,12 @@ class PaidInWave(Codec):
     """Money paid in Wave (a cheque the merchant records, Wave Payments): every payment on the
     invoice that the sync did not record. It travels into the shop only, as part of its amount paid."""
 
-    writes_against_basis = True
+    writes_against_basis = frozenset({SHOP})
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
             return values.decimal(payments.split(record)[1]) or "0"
-        return values.decimal(_from_wave(basis)) or "0"
+        return values.decimal(_from_wave(record, basis)) or "0"
 
     def write(self, side, current, state, ctx, basis=None):
         return shop_payment(current, state, basis) if side == SHOP else {}

@@ -50,6 +50,9 @@ class Basis:
     agreed: Record
     absorbed: Record = dataclass_field(default_factory=dict)
     linked: bool = True  # False: two records meeting for the first time (`agreed` is the other side's)
+    # A write to this side that may not have landed (its writer died before saving the link):
+    # {"written": the fragment sent, "agreed": the state it would have agreed}. See Codec.
+    pending: Record | None = None
 
 
 class Codec:
@@ -65,9 +68,10 @@ class Codec:
     """
 
     follows: tuple[str, ...] = ()
-    # `write` and `follow` also take the target's `basis` (a value whose written form depends on
-    # what that side already holds: the shop's amount paid carries money from both sides).
-    writes_against_basis = False
+    # Sides whose `write` and `follow` also take that side's `basis`: a value written from what
+    # the side already holds (the shop's amount paid carries money from both systems). Such a
+    # write is announced in the link first (Basis.pending), so a reader can tell whether it landed.
+    writes_against_basis: frozenset[str] = frozenset()
 
     def read(self, side: str, record: Record, state: Record, ctx: Any, basis: Basis | None = None) -> Any:
         raise NotImplementedError
@@ -192,6 +196,12 @@ class Mapping:
                     state[name] = None
         return {name: state[name] for name in self.names}
 
+    def writes_against_basis(self, side: str, names: Iterable[str]) -> bool:
+        """Whether writing `names` to `side` writes a value from what that side holds (Codec)."""
+        chosen = set(names)
+        return any(f.codec is not None and side in f.codec.writes_against_basis
+                   and (f.name in chosen or not chosen.isdisjoint(f.codec.follows)) for f in self.fields)
+
     def value(self, side: str, record: Record, name: str) -> Any:
         """One plain field's canonical value (adoption lookups compare names, emails, numbers)."""
         field = next(f for f in self.fields if f.name == name)
@@ -220,7 +230,7 @@ class Mapping:
             if field.only_to is not None and field.only_to != side:
                 continue
             if field.codec is not None:
-                against = {"basis": basis} if field.codec.writes_against_basis else {}
+                against = {"basis": basis} if side in field.codec.writes_against_basis else {}
                 if field.name in chosen or field.create_only:
                     document.update(field.codec.write(side, current, state, ctx, **against))
                 elif followed:
