@@ -35,8 +35,9 @@ Finding kinds (each finding: entity, kind, shop_id, wave_id, detail):
 - orphaned:   a link whose webshop record or Wave record no longer exists (a soft-deleted
               webshop record still exists; an invoice deleted by policy, link status
               "deleted", is fine); a Wave-keyed link copy no shop-keyed link agrees with.
-- totals:     a linked pair its entity's `verify` refuses (e.g. an invoice whose total differs
-              from its order's).
+- totals:     a linked pair its entity's `verify` or `settled` refuses (e.g. an invoice whose
+              total differs from its order's, an amount paid that differs, or the sync's own
+              payments in Wave exceeding what the shop took: a payment recorded twice).
 - pending:    any of the above about a record that is parked in one of the entity's flows:
               the sync knows and retries it; listed, not counted as a failure.
 """
@@ -161,7 +162,9 @@ class _Check:
         self.flows = {f.source: f.name for f in FLOWS.values() if f.entity is entity}
         self.found: list[Finding] = []
         self.unverified: dict[str, dict] = {}  # shop id -> its record, until its linked counterpart is read
-        self.refused: list[tuple[str, str, str]] = []  # (shop id, Wave id, what `verify` said)
+        self.refused: list[tuple[str, str, str]] = []  # (shop id, Wave id, what `verify` or `settled` said)
+        # what every linked pair must pass: always (`verify`), and once both flows have run (`settled`)
+        self.pair_checks = [c for c in (self.entity.verify, self.entity.settled) if c is not None]
 
     # -- reading ------------------------------------------------------------------------
     def _canonical(self, side: str, record: dict, link=None) -> tuple[dict | None, str | None]:
@@ -193,7 +196,7 @@ class _Check:
                         deleted=side.deleted(self.entity, record),
                         skip_create=bool(state) and self.entity.skip_create(state),
                         key=None if record.get("deleted") else self._key(SHOP, record, state))
-                    if self.entity.verify is not None and record_id in links:
+                    if self.pair_checks and record_id in links:
                         self.unverified[record_id] = record
         return seen
 
@@ -203,12 +206,13 @@ class _Check:
             shop_record = self.unverified.pop(shop_id, None)
             if shop_record is None:
                 continue
-            try:
-                problem = self.entity.verify({SHOP: shop_record, WAVE: wave_record})
-            except _UNMAPPABLE as exc:
-                problem = f"cannot be checked: {type(exc).__name__}: {exc}"
-            if problem:
-                self.refused.append((shop_id, wave_id, problem))
+            for check in self.pair_checks:
+                try:
+                    problem = check({SHOP: shop_record, WAVE: wave_record})
+                except _UNMAPPABLE as exc:
+                    problem = f"cannot be checked: {type(exc).__name__}: {exc}"
+                if problem:
+                    self.refused.append((shop_id, wave_id, problem))
 
     def _read_wave(self, by_wave: dict[str, list[str]]) -> dict[str, Seen]:
         side, seen = self.sides[WAVE], {}
@@ -226,7 +230,7 @@ class _Check:
                         hash=state_hash(state) if state else None, error=error, deleted=deleted,
                         key=None if deleted else self._key(WAVE, record, state),
                         wave_link=copy.shop_id if copy else None)
-                    if self.entity.verify is not None and record_id in by_wave:
+                    if self.pair_checks and record_id in by_wave:
                         self._verify(by_wave[record_id], record_id, record)
         return seen
 

@@ -140,7 +140,7 @@ def test_given_a_payment_recorded_in_wave_without_syncing_when_checked_then_paym
     stack.wave.record_payment(order.wave_id, "10.00")
     findings = check(stack.runtime, ["order"])
     [finding] = findings.differing
-    assert finding.fields["payment"]["wave"] == {"status": "partially_paid", "amount_paid": "10"}
+    assert finding.fields["paid_in_wave"] == {"shop": "0", "wave": "10", "agreed": "0"}
     assert "travels Wave to webshop only" in finding.detail
     stack.settle()
     assert check(stack.runtime).ok
@@ -232,3 +232,27 @@ def test_given_an_order_marked_paid_by_hand_in_the_shop_when_checked_then_it_is_
     stack.shop.update("orders", order.shop_id, {"payment_status": "paid"})  # cash at the counter; Wave unchanged
     stack.settle()
     assert check(stack.runtime, ["order"]).ok
+
+
+def test_given_the_syncs_payment_recorded_twice_in_wave_when_checked_then_it_is_reported(stack, settled):
+    order = link(stack, "order", settled["order"])
+    total = stack.shop.get("orders", order.shop_id)["total"]
+    stack.shop.update("orders", order.shop_id, {"payment_status": "paid", "amount_paid": total})
+    stack.settle()
+    assert check(stack.runtime).ok
+    [payment] = stack.wave.store.payments_of(order.wave_id)
+
+    stack.wave.record_payment(order.wave_id, total, memo=payment["memo"])  # what a second, blind create would do
+
+    [finding] = check(stack.runtime).totals
+    assert "recorded twice" in finding.detail and (finding.shop_id, finding.wave_id) == (order.shop_id, order.wave_id)
+
+
+def test_given_a_cheque_in_wave_the_shop_never_saw_when_checked_then_the_amounts_paid_differ(stack, settled):
+    order = link(stack, "order", settled["order"])
+    stack.wave.approve_invoice(order.wave_id)
+    stack.wave.record_payment(order.wave_id, "7.00", method="CHEQUE")
+
+    totals = check(stack.runtime).totals
+
+    assert [f.detail for f in totals] == ["amount paid 0.00 in the shop but 7.00 in Wave"]

@@ -166,6 +166,8 @@ class Entity:
     skip_create: Callable[[Record], bool] = never  # canonical states not worth a new counterpart
     link_extra: Callable[[dict[str, Record]], Record] | None = None  # records by side -> what has no field on the other
     verify: Callable[[dict[str, Record]], str | None] | None = None  # records by side -> mismatch or None
+    # Like `verify`, for what holds only once both flows have run (amounts paid): the convergence checker's.
+    settled: Callable[[dict[str, Record]], str | None] | None = None
     duplicate_key: DuplicateKey | None = None  # what the convergence checker finds duplicates by
     # By target side: what a run writing there resolves before it writes anything (ctx -> None,
     # raising what stops the run): the account the shop's payments go into.

@@ -325,6 +325,21 @@ def totals_agree(records: dict) -> str | None:
     return None
 
 
+def payments_settled(records: dict) -> str | None:
+    """Once both flows have run, both sides show the same amount paid (a refunded order: only what
+    was paid in Wave), and the sync's own payments in Wave never exceed what the shop took."""
+    order, invoice = records[SHOP], records[WAVE]
+    mine, others = payments.split(invoice)
+    refunded = order.get("payment_status") == "refunded"
+    shop_paid = Decimal(0) if refunded else _amount_paid(order)
+    if mine > shop_paid:
+        return (f"the sync's payments in Wave come to {mine.quantize(CENT)} but the shop took {shop_paid.quantize(CENT)}: "
+                f"a payment recorded twice, or a refund not applied")
+    if not refunded and shop_paid != mine + others:
+        return f"amount paid {shop_paid.quantize(CENT)} in the shop but {(mine + others).quantize(CENT)} in Wave"
+    return None
+
+
 def cancelled(order: dict) -> bool:
     return bool(order.get("deleted")) or order.get("status") == "cancelled"
 
@@ -359,6 +374,7 @@ ORDER = Entity(
     creates_in=frozenset({WAVE}),
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
+    settled=payments_settled,
     needs={WAVE: lambda ctx: ctx.catalog.payment_account_id()},
     duplicate_key=DuplicateKey("number"),
 )
