@@ -21,7 +21,7 @@ from .world import World
 # op name -> weight; flow runs and deliveries are where crashes happen
 OPS = {"create_customer": 8, "create_product": 6, "create_order": 9, "create_wave_customer": 2,
        "edit_shop_mapped": 12, "edit_shop_unmapped": 4, "edit_wave": 10, "edit_both_sides": 6, "delete_customer": 2, "retire_product": 2, "cancel_order": 2,
-       "pay_invoice": 5, "run_flow": 18, "deliver_webhooks": 10}
+       "pay_invoice": 5, "pay_in_shop": 4, "refund_in_shop": 2, "run_flow": 18, "deliver_webhooks": 10}
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 
 

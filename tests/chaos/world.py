@@ -28,6 +28,7 @@ class World:
         self.gone: set[str] = set()  # deleted customers, inactive products, cancelled orders
         self.used: set[str] = set()  # customers and products some order refers to
         self.paid: set[str] = set()  # orders whose invoice has a payment in Wave
+        self.shop_took: dict[str, Decimal] = {}  # what the webshop itself took for an order, refunds taken off
         self.skipped = 0  # ops that had nothing to act on
 
     # -- helpers ----------------------------------------------------------------------------
@@ -89,7 +90,51 @@ class World:
         if self.rng.random() < 0.3:
             data["order_discount"] = "1.00"
         self.used.add(customer)
-        self.orders.append(self.stack.shop.create("orders", data)["id"])
+        order = self.stack.shop.create("orders", data)
+        self.orders.append(order["id"])
+        if self.rng.random() < 0.3:  # paid at checkout
+            self._shop_pays(order, Decimal(order["total"]))
+
+    def _shop_pays(self, order: dict, amount: Decimal) -> None:
+        paid = Decimal(order["amount_paid"]) + amount
+        status = "paid" if paid >= Decimal(order["total"]) else "partially_paid"
+        self.stack.shop.update("orders", order["id"], {"payment_status": status, "amount_paid": str(paid)})
+        self.shop_took[order["id"]] = self.shop_took.get(order["id"], Decimal(0)) + amount
+        self.paid.add(order["id"])  # an invoice with payments takes no more edits
+
+    def pay_in_shop(self):
+        """The customer pays (part of) an order in the webshop after checkout."""
+        target = self._pick(self.orders)
+        if target is None:
+            self.skipped += 1
+            return
+        order = self.stack.shop.get("orders", target)
+        if order["payment_status"] == "refunded":
+            self.skipped += 1
+            return
+        due = Decimal(order["total"]) - Decimal(order["amount_paid"])
+        amount = due if due > 0 and self.rng.random() < 0.5 else Decimal(self._money(1, 20))
+        self._shop_pays(order, amount)
+
+    def refund_in_shop(self):
+        """The merchant refunds in the webshop what it took there: all of it, or half."""
+        target = self._pick([o for o in self.orders if self.shop_took.get(o)])
+        if target is None:
+            self.skipped += 1
+            return
+        order = self.stack.shop.get("orders", target)
+        if order["payment_status"] == "refunded":
+            self.skipped += 1
+            return
+        if self.rng.random() < 0.5:
+            self.stack.shop.update("orders", target, {"payment_status": "refunded"})
+            self.shop_took[target] = Decimal(0)
+            return
+        back = (self.shop_took[target] / 2).quantize(Decimal("0.01"))
+        left = Decimal(order["amount_paid"]) - back
+        self.stack.shop.update("orders", target, {"amount_paid": str(left),
+                                                  "payment_status": "partially_paid" if left > 0 else "unpaid"})
+        self.shop_took[target] -= back
 
     def edit_shop_mapped(self):
         kind = self.rng.choice(["customers", "products", "orders"])
@@ -213,7 +258,7 @@ class World:
 
     def pay_invoice(self):
         """Approve (if a draft) and pay all or part of an invoice whose order is fully synced."""
-        target = self._pick(self.orders, exclude=self.paid)
+        target = self._pick(self.orders)
         if target is None:
             self.skipped += 1
             return
@@ -222,7 +267,7 @@ class World:
             self.skipped += 1  # a shop edit not in Wave yet: Wave would refuse it once paid
             return
         invoice = self.stack.wave.get_invoice(link.wave_id)
-        if invoice is None or invoice["status"] not in ("DRAFT", "SAVED", "UNPAID", "SENT"):
+        if invoice is None or invoice["status"] not in ("DRAFT", "SAVED", "UNPAID", "SENT", "PARTIAL"):
             self.skipped += 1
             return
         if invoice["status"] in ("DRAFT", "SAVED"):
@@ -232,5 +277,7 @@ class World:
             self.skipped += 1
             return
         amount = due if self.rng.random() < 0.5 else (due / 2).quantize(Decimal("0.01"))
-        self.stack.wave.record_payment(invoice["id"], str(amount))
+        if self.rng.random() < 0.1:
+            amount += 5  # the customer overpays (OVERPAID)
+        self.stack.wave.record_payment(invoice["id"], str(amount), method="CHEQUE")
         self.paid.add(target)

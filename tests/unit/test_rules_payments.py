@@ -222,3 +222,18 @@ def test_given_no_cash_and_bank_account_by_the_configured_name_when_orders_sync_
         world.run("order_to_wave")
 
     assert world.wave_writes == 0
+
+
+def test_given_a_paid_order_cancelled_and_later_refunded_in_the_shop_when_synced_then_the_kept_invoice_loses_the_payment(world):
+    order = paid_at_checkout(world)
+    world.settle()
+    world.shop.update("orders", order["id"], {"status": "cancelled"})
+    world.settle()
+    assert world.link("order", order["id"]).status == "kept"  # paid: Wave will not delete it
+
+    world.shop.update("orders", order["id"], {"payment_status": "refunded"})
+    world.settle()
+
+    invoice = world.wave_record("order", order["id"])
+    assert invoice["payments"] == [] and invoice["amountPaid"]["value"] == "0.00"
+    assert quiet(world)

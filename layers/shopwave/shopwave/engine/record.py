@@ -16,7 +16,7 @@ from ..mapping import Basis, state_hash
 from ..state import Link
 from . import merge as merging
 from ..mapping.context import MissingDependency, SyncContext
-from .declarations import Flow, Record, WhenDeleted
+from .declarations import Flow, Record, WhenDeleted, without_actions
 from .outcomes import Ambiguous, CounterpartMissing
 from .report import Report
 
@@ -210,7 +210,8 @@ class RecordSync:
         return {name: value for name, value in theirs.items()
                 if value is not None and state.get(name) is None and name not in one_way}
 
-    def update(self, current: Record | None) -> None:
+    def update(self, current: Record | None, only: frozenset[str] | None = None) -> None:
+        """Three-way merge and write; `only`: the fields that may travel (the rest stay as agreed)."""
         flow, link, report = self.flow, self.link, self.report
         if current is None:
             raise CounterpartMissing(f"counterpart {link.id_on(flow.target)} no longer exists in {flow.target}")
@@ -223,7 +224,8 @@ class RecordSync:
         result = merging.merge(link.state, self.state, theirs,
                                source_is_later=(self.source.stamp(self.entity, self.record)
                                                 >= self.target.stamp(self.entity, current)),
-                               ignore=self.mapping.one_way_into(flow.source))
+                               ignore=self.mapping.one_way_into(flow.source)
+                               | (frozenset(self.mapping.names) - only if only is not None else frozenset()))
         for conflict in result.conflicts:
             self.conflict(conflict.field, agreed=conflict.agreed,
                           winner=flow.source if conflict.winner == "source" else flow.target,
@@ -231,13 +233,18 @@ class RecordSync:
         if result.write:
             payload = self.mapping.payload(flow.target, self.state, result.write, current, self.ctx,
                                            basis_of(link, flow.target))
-            if self.mapping.writes_against_basis(flow.target, result.write):
+            announced = self.mapping.announced(flow.target, result.write)
+            if announced:
                 self.announce(flow.target, payload, result.agreed)
             try:
                 current = self.target.update(self.entity, current, payload)
             except Refused as refused:
                 # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
                 self.conflict("@write", reason=str(refused), fields=result.write)
+                raise
+            except Exception:
+                if announced:  # it may have landed (a timeout): whoever read the pair before this reads it again
+                    self.store.save_link(self.link)
                 raise
             report.updated += 1
             report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
@@ -266,9 +273,11 @@ class RecordSync:
         (reported; the counterpart is kept), or delete a counterpart the target allows deleting
         (a draft invoice) and report one it does not."""
         link, report, flow = self.link, self.report, self.flow
-        if link is None or link.status in ("deleted", "kept"):
+        if link is None or link.status == "deleted":
             report.skipped += 1
             return
+        if link.status == "kept":
+            return self.update_kept()
         link.status = "kept"
         if self.entity.when_deleted_in(flow.source) is WhenDeleted.DELETE_DRAFT_COUNTERPART:
             target_id = link.id_on(flow.target)
@@ -290,6 +299,17 @@ class RecordSync:
         self.store.save_link(link)
         logger.info("source record deleted", extra={"entity": self.entity.name, "source_id": self.record_id,
                                                     "link_status": link.status})
+        if link.status == "kept":
+            self.update_kept()
+
+    def update_kept(self) -> None:
+        """What still travels to a counterpart kept for a deleted source (Entity.still_travels)."""
+        travels = self.entity.still_travels
+        if not travels or all(self.state.get(n) == self.link.state.get(n) for n in travels):
+            self.report.skipped += 1
+            return
+        current = self.target.fetch(self.entity, self.link.id_on(self.flow.target))
+        self.update(current, only=travels)
 
     # -- what every decision ends with -------------------------------------------------------------
     def verify(self, record: Record, counterpart: Record) -> None:
@@ -306,10 +326,12 @@ class RecordSync:
         logger.warning("conflict recorded", extra={"entity": self.entity.name, "record_id": anchor, "field": field_name})
 
     def announce(self, side: str, payload: Record, agreed: Record) -> None:
-        """A write whose value depends on what `side` holds is noted in the link before it is
-        made: if its writer dies before saving the link, the next reader sees whether the
-        write landed (mapping.Basis.pending) instead of taking it for the side's own change."""
-        self.link.extra = {**self.link.extra, "intent": {"side": side, "written": payload, "agreed": agreed}}
+        """A write not safe to repeat blindly is noted in the link before it is made (a new
+        revision). A writer holding what it read of the pair before then reads it again
+        (`decide` compares revisions), and if this writer dies before saving the link, the next
+        reader sees whether a write against the side's basis landed (mapping.Basis.pending)."""
+        fields, _ = without_actions(payload)  # an action's value is no record's field
+        self.link.extra = {**self.link.extra, "intent": {"side": side, "written": fields, "agreed": agreed}}
         self.store.save_link(self.link)
 
     def save_link(self, record: Record, counterpart: Record, agreed: Record, *, replaces: tuple[str, str] | None = None,

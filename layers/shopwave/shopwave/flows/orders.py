@@ -254,6 +254,7 @@ class PaidInShop(Codec):
     action, which records or removes only the sync's own payments; to the shop as amount paid."""
 
     writes_against_basis = frozenset({SHOP})
+    announced_to = frozenset({SHOP, WAVE})  # an amount holding both systems' money; a payment
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
@@ -274,7 +275,7 @@ class PaidInWave(Codec):
     """Money paid in Wave (a cheque the merchant records, Wave Payments): every payment on the
     invoice that the sync did not record. It travels into the shop only, as part of its amount paid."""
 
-    writes_against_basis = frozenset({SHOP})
+    writes_against_basis = announced_to = frozenset({SHOP})
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
@@ -375,6 +376,7 @@ ORDER = Entity(
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
     settled=payments_settled,
+    still_travels=frozenset({"paid_in_shop"}),  # a cancelled order's refund reaches its kept invoice
     needs={WAVE: lambda ctx: ctx.catalog.payment_account_id()},
     duplicate_key=DuplicateKey("number"),
 )

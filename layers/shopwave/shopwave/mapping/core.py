@@ -69,9 +69,13 @@ class Codec:
 
     follows: tuple[str, ...] = ()
     # Sides whose `write` and `follow` also take that side's `basis`: a value written from what
-    # the side already holds (the shop's amount paid carries money from both systems). Such a
-    # write is announced in the link first (Basis.pending), so a reader can tell whether it landed.
+    # the side already holds (the shop's amount paid carries money from both systems).
     writes_against_basis: frozenset[str] = frozenset()
+    # Sides where writing this field is not safe to repeat blindly (a payment, an amount that
+    # holds money from both systems): the write is announced in the link first (engine/record.py
+    # `announce`), so a reader can tell whether it landed (Basis.pending) and a concurrent writer
+    # reads the record again instead of repeating it from what it read before.
+    announced_to: frozenset[str] = frozenset()
 
     def read(self, side: str, record: Record, state: Record, ctx: Any, basis: Basis | None = None) -> Any:
         raise NotImplementedError
@@ -196,10 +200,10 @@ class Mapping:
                     state[name] = None
         return {name: state[name] for name in self.names}
 
-    def writes_against_basis(self, side: str, names: Iterable[str]) -> bool:
-        """Whether writing `names` to `side` writes a value from what that side holds (Codec)."""
+    def announced(self, side: str, names: Iterable[str]) -> bool:
+        """Whether writing `names` to `side` is announced in the link first (Codec.announced_to)."""
         chosen = set(names)
-        return any(f.codec is not None and side in f.codec.writes_against_basis
+        return any(f.codec is not None and side in f.codec.announced_to
                    and (f.name in chosen or not chosen.isdisjoint(f.codec.follows)) for f in self.fields)
 
     def value(self, side: str, record: Record, name: str) -> Any:
