@@ -185,6 +185,7 @@ class WaveSandbox:
         with self._control:
             self._faults.clear()
             self._graphql_errors.clear()
+            self._token_refusal, self.refused_tokens = None, 0
         self.set_rate_limit(None)
         self.set_latency(0)
         self.reset_counters()
