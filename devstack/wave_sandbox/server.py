@@ -123,7 +123,8 @@ class WaveSandbox:
     def set_fault_rate(self, rate: float, rng: random.Random | None = None,
                        kinds=("429", "500", "timeout"), delay: float = 1.0) -> None:
         """Fail a random share of requests (rate 0 turns it off): "429" (Retry-After: 0),
-        "500", or "timeout" (the answer comes `delay` seconds late; a mutation is then
+        "500", "error_200" (INTERNAL_SERVER_ERROR inside an HTTP 200, nothing executed),
+        or "timeout" (the answer comes `delay` seconds late; a mutation is then
         executed before or after the wait, chosen at random: the write may have happened
         although the client saw a timeout)."""
         with self._control:
@@ -250,6 +251,8 @@ class WaveSandbox:
             code = "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR"
             return self._log(operation, status, _errors(f"Injected fault {status}.", code),
                              {"Retry-After": "0"} if status == 429 else None)
+        if kind == "error_200":
+            return self._log(operation, 200, {"data": None, **_errors("Injected fault.", "INTERNAL_SERVER_ERROR")})
         if kind == "timeout" and not after:
             time.sleep(self._fault_delay)
             return self._log(operation, 504, _errors("Injected timeout.", "GATEWAY_TIMEOUT"))

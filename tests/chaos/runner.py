@@ -14,14 +14,15 @@ from shopwave.flows import FLOWS
 
 from tests.integration.handlers import Context, load_handler, sample_event
 
-from .faults import Crasher, SimulatedCrash, new_process
+from .faults import Crasher, Credentials, SimulatedCrash, new_process
 from .mail import Mailman
 from .world import World
 
 # op name -> weight; flow runs and deliveries are where crashes happen
 OPS = {"create_customer": 8, "create_product": 6, "create_order": 9, "create_wave_customer": 2,
        "edit_shop_mapped": 12, "edit_shop_unmapped": 4, "edit_wave": 10, "edit_both_sides": 6, "delete_customer": 2, "retire_product": 2, "cancel_order": 2,
-       "pay_invoice": 5, "run_flow": 18, "deliver_webhooks": 10}
+       "pay_invoice": 5, "delete_wave_invoice": 1, "revoke_credentials": 1, "run_flow": 18, "deliver_webhooks": 10}
+WAVE_FAULT_KINDS = ("429", "500", "timeout", "error_200")  # error_200: INTERNAL_SERVER_ERROR inside an HTTP 200
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 
 
@@ -60,6 +61,7 @@ class Chaos:
         self.crasher = Crasher(random.Random(self.rng.random()))
         self.world = World(stack, random.Random(self.rng.random()), self.crasher.process)
         self.mail = Mailman(stack.shop, secret, random.Random(self.rng.random()))
+        self.credentials = Credentials(stack, random.Random(self.rng.random()))
         self.out = Outcome(settings)
         self.handlers: dict = {}
 
@@ -73,6 +75,7 @@ class Chaos:
             self.out.counts[op] += 1
             self.out.log.append(f"{step}: {op}")
             self.step(op)
+            self.credentials.tick()
         self.faults(on=False)
         self.out.counts.update({f"webhooks {k}": v for k, v in self.mail.stats.items()})
         self.quiet()
@@ -81,8 +84,10 @@ class Chaos:
 
     def faults(self, *, on: bool) -> None:
         fault_rng = random.Random(self.rng.random())
-        self.stack.wave.set_fault_rate(self.s.wave_fault_rate if on else 0, fault_rng)
+        self.stack.wave.set_fault_rate(self.s.wave_fault_rate if on else 0, fault_rng, kinds=WAVE_FAULT_KINDS)
         self.stack.shop.set_fault_rate(self.s.shop_fault_rate if on else 0, fault_rng)
+        if not on:
+            self.credentials.restore()
 
     def step(self, op: str) -> None:
         if op == "run_flow":
@@ -91,6 +96,8 @@ class Chaos:
                 self.guarded(f"invoke {flow}", lambda: self.schedule(flow))
             else:
                 self.guarded(f"run {flow}", lambda: self.crasher.process().engine.sweep(FLOWS[flow]))
+        elif op == "revoke_credentials":
+            self.credentials.revoke()
         elif op == "deliver_webhooks":
             reorder = self.rng.random() < 0.5
             self.guarded("deliver", lambda: self.mail.round(lose=self.s.lose, duplicate=self.s.duplicate, reorder=reorder))
