@@ -73,7 +73,7 @@ class Credentials:
             return
         system = self.rng.choice(["wave", "shop"])
         (self.stack.wave.revoke_token(self.rng.choice([401, 403, 200])) if system == "wave" else self.stack.shop.revoke_key())
-        self.revoked = [system, self.rng.randint(1, 8)]
+        self.revoked = [system, self.rng.randint(2, 12)]
 
     def tick(self) -> None:
         """One op has passed: a revocation ends after its ops, by a restore or a rotation."""

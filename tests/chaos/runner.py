@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from devstack.convergence import check
+from shopwave.clients.errors import AuthenticationFailed
 from shopwave.wave.client import WaveTransportError
 from shopwave.webshop.client import WebshopTransportError
 from shopwave.flows import FLOWS
@@ -21,7 +22,7 @@ from .world import World
 # op name -> weight; flow runs and deliveries are where crashes happen
 OPS = {"create_customer": 8, "create_product": 6, "create_order": 9, "create_wave_customer": 2,
        "edit_shop_mapped": 12, "edit_shop_unmapped": 4, "edit_wave": 10, "edit_both_sides": 6, "delete_customer": 2, "retire_product": 2, "cancel_order": 2,
-       "pay_invoice": 5, "delete_wave_invoice": 1, "revoke_credentials": 1, "run_flow": 18, "deliver_webhooks": 10}
+       "pay_invoice": 5, "delete_wave_invoice": 2, "revoke_credentials": 2, "run_flow": 18, "deliver_webhooks": 10}
 WAVE_FAULT_KINDS = ("429", "500", "timeout", "error_200")  # error_200: INTERNAL_SERVER_ERROR inside an HTTP 200
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 
@@ -78,6 +79,7 @@ class Chaos:
             self.credentials.tick()
         self.faults(on=False)
         self.out.counts.update({f"webhooks {k}": v for k, v in self.mail.stats.items()})
+        self.out.counts["secrets rotated"] = self.credentials.rotations
         self.quiet()
         self.out.seconds = time.monotonic() - started
         return self.out
@@ -113,13 +115,19 @@ class Chaos:
         if self.rng.random() < self.s.crash_rate:
             self.crasher.arm()
         try:
-            work()
+            report = work()
+            if getattr(report, "credentials_refused", None):  # a sweep run directly: it stopped, and says why
+                self.out.counts["credentials refused"] += 1
+                if report.parked:
+                    self.out.problems.append(f"{what} parked {report.parked} while {report.credentials_refused} "
+                                             f"refused the sync's secret: {report.as_dict()}")
         except SimulatedCrash as crash:
             self.out.counts[f"crash {crash}"] += 1
             self.out.log.append(f"   crashed at {crash} in {what}")
             new_process()
-        except TRANSPORT as exc:  # a system stayed down through the retries: the run fails, state is kept
-            self.out.counts["transport failure"] += 1
+        except TRANSPORT as exc:  # a system stayed down through the retries, or refused the secret: the run fails, state is kept
+            self.out.counts["credentials refused" if isinstance(exc, AuthenticationFailed) or
+                            getattr(exc, "credentials_refused", False) else "transport failure"] += 1
             self.out.log.append(f"   {what}: {type(exc).__name__}: {exc}")
         finally:
             self.crasher.disarm()
