@@ -5,7 +5,7 @@ gives a function: an EventBridge schedule (`EventBridgeEvent`) and, for the thre
 the REST API's proxy integration (`APIGatewayProxyEvent`). Anything else is refused as an error.
 
 A system the flow depends on being unavailable (Wave, the webshop, DynamoDB, the parameter
-store) is never an unexplained error. A webhook answers 503 with the system's name and is not
+store), or refusing the sync's token or key, is never an unexplained error, and parks nothing. A webhook answers 503 with the system's name and is not
 remembered as done, so the webshop retries it. A sweep keeps its watermark, logs which system
 stopped it, emits `SweepsFailed` and then fails the invocation, so Lambda's retries, the
 on-failure destination and the failed-sweep alarms see the outage.
