@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from graphql import GraphQLError
 
-from . import util
+from . import payments, util
 from .errors import InputErrors
 
 DEFAULT_PAGE_SIZE = 45
@@ -75,6 +75,7 @@ class Api:
                 "products": self.products,
                 "invoice": lambda info, id: self._one(self.s.invoices_by_id, id, self.invoice, "Invoice"),
                 "invoices": self.invoices,
+                "invoicePayment": lambda info, id: payments.look_up(self, id),
                 "salesTax": lambda info, id: self._one(self.s.taxes_by_id, id, self.tax, "Sales tax"),
                 "salesTaxes": self.sales_taxes,
                 "account": lambda info, id: self._one(self.s.accounts_by_id, id, self.account, "Account"),
@@ -109,7 +110,8 @@ class Api:
                             for t in ln["taxes"]]}
                  for ln in r["items"]]
         return {**self._with_business(r), "items": items,
-                "customer": self.customer(self.s.customers_by_id[r["customer"]["id"]])}
+                "customer": self.customer(self.s.customers_by_id[r["customer"]["id"]]),
+                "payments": lambda info: payments.invoice_payments(self, r["id"])}
 
     def _one(self, table: dict, rid, view, kind: str):
         record = table.get(rid)
@@ -244,6 +246,7 @@ class Api:
                     input["invoiceId"], input["sendMethod"], input.get("sentAt")), self.invoice),
             "invoiceSend": lambda info, input: self._mutate(
                 None, lambda: s.invoice_mark_sent(input["invoiceId"], "WAVE")),
+            **payments.mutations(self),
         }
 
     # ----- root -------------------------------------------------------------------------
