@@ -237,3 +237,19 @@ def test_given_a_paid_order_cancelled_and_later_refunded_in_the_shop_when_synced
     invoice = world.wave_record("order", order["id"])
     assert invoice["payments"] == [] and invoice["amountPaid"]["value"] == "0.00"
     assert quiet(world)
+
+
+def test_given_a_cheque_recorded_in_wave_for_an_order_cancelled_before_it_synced_when_synced_then_the_shop_shows_it(world):
+    _, _, _, order = seed_order(world)
+    world.settle()
+    invoice = world.wave_record("order", order["id"])
+    world.wave.approve_invoice(invoice["id"])
+    world.wave.record_payment(invoice["id"], "20.00", method="CHEQUE")
+    world.shop.update("orders", order["id"], {"status": "cancelled"})
+
+    world.settle()
+
+    shop = world.shop.get("orders", order["id"])
+    assert (shop["status"], shop["amount_paid"]) == ("cancelled", "20.00")  # money the merchant must refund
+    assert world.link("order", order["id"]).status == "kept"
+    assert quiet(world)

@@ -169,8 +169,9 @@ class Entity:
     # Like `verify`, for what holds only once both flows have run (amounts paid): the convergence checker's.
     settled: Callable[[dict[str, Record]], str | None] | None = None
     duplicate_key: DuplicateKey | None = None  # what the convergence checker finds duplicates by
-    # Fields that keep travelling from a deleted or cancelled source to the counterpart kept for it
-    # (money: the refund of a cancelled order still reaches its invoice).
+    # Fields that keep travelling, both ways, between a deleted or cancelled record and the
+    # counterpart kept for it (money: a cancelled order's refund reaches its invoice, a cheque
+    # recorded on that invoice reaches the order).
     still_travels: frozenset[str] = frozenset()
     # By target side: what a run writing there resolves before it writes anything (ctx -> None,
     # raising what stops the run): the account the shop's payments go into.

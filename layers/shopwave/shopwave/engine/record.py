@@ -106,7 +106,7 @@ class RecordSync:
         if self.link is None and not self.engine.may_create(self.flow, self.record, self.state):
             self.report.skipped += 1  # nothing to create a counterpart for, or not in this direction
             return
-        if self.link is not None and self.link.status != "active" and not deleted:
+        if self.link is not None and self.link.status != "active" and not deleted and not self.still_travels():
             self.report.skipped += 1  # deleted at the source and reported: edits no longer travel
             return
         with self.engine.claimed(self.claim_key()) as waited:
@@ -132,6 +132,8 @@ class RecordSync:
             self.state = self.mapping.canonical(self.flow.source, self.record, self.ctx, basis_of(fresh, self.flow.source))
         if deleted:
             self.on_deleted()
+        elif self.link is not None and self.link.status != "active":
+            self.update_kept()
         elif self.link is None:
             self.adopt_or_create()
         elif state_hash(self.state) == self.link.state_hash:
@@ -302,10 +304,15 @@ class RecordSync:
         if link.status == "kept":
             self.update_kept()
 
+    def still_travels(self) -> bool:
+        """A pair kept after a delete still carries some fields (Entity.still_travels)."""
+        return self.link is not None and self.link.status == "kept" and bool(self.entity.still_travels)
+
     def update_kept(self) -> None:
-        """What still travels to a counterpart kept for a deleted source (Entity.still_travels)."""
+        """What still travels, both ways, between a deleted or cancelled record and the counterpart
+        kept for it (Entity.still_travels: money)."""
         travels = self.entity.still_travels
-        if not travels or all(self.state.get(n) == self.link.state.get(n) for n in travels):
+        if not self.still_travels() or all(self.state.get(n) == self.link.state.get(n) for n in travels):
             self.report.skipped += 1
             return
         current = self.target.fetch(self.entity, self.link.id_on(self.flow.target))

@@ -376,7 +376,7 @@ ORDER = Entity(
     when_deleted={SHOP: WhenDeleted.DELETE_DRAFT_COUNTERPART},
     verify=totals_agree,
     settled=payments_settled,
-    still_travels=frozenset({"paid_in_shop"}),  # a cancelled order's refund reaches its kept invoice
+    still_travels=frozenset({"paid_in_shop", "paid_in_wave"}),  # money, after a cancellation too
     needs={WAVE: lambda ctx: ctx.catalog.payment_account_id()},
     duplicate_key=DuplicateKey("number"),
 )
