@@ -55,6 +55,7 @@ class Outcome:
     settled: bool = True
     expected: dict[str, dict] = field(default_factory=dict)      # entity -> what its seed implies
     notes: list[str] = field(default_factory=list)
+    payments: list[str] = field(default_factory=list)            # the seeded payments as each side shows them
 
     def add(self, function_id: str, report: dict, *, webhook: bool = False) -> None:
         totals = self.flows.setdefault(function_id, FlowTotals(function_id))
@@ -78,6 +79,7 @@ class Outcome:
                                 "failures": t.failures} for fid, t in self.flows.items()},
                 "webhook_deliveries": {str(status): n for status, n in self.deliveries.items()},
                 "rounds": self.rounds, "final_writes": self.final_writes, "settled": self.settled,
+                "payments": self.payments,
                 "expected": self.expected, "problems": self.problems()}
 
 
@@ -139,6 +141,8 @@ def run_demo(stack: LocalStack, max_rounds: int, *, seed_real_wave: bool = False
             outcome.expected[entity].update(expected)
         deliver_webhooks(stack, outcome)
         settle(stack, outcome, max_rounds)
+        if wave is not None:
+            outcome.payments = seed.payments_shown(shop, wave)
     return outcome
 
 
@@ -162,6 +166,7 @@ def render(outcome: Outcome) -> str:
     out.append(f"webhook deliveries : {sum(outcome.deliveries.values())} ({statuses or 'none'})")
     out.append(f"rounds run         : {outcome.rounds}")
     out.append(f"final pass writes  : {outcome.final_writes}")
+    out += [f"payment            : {line}" for line in outcome.payments]
     out += [f"note               : {note}" for note in outcome.notes]
     problems = outcome.problems()
     out.append("result             : " + ("OK" if not problems else "FAILED"))

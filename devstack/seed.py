@@ -210,21 +210,34 @@ def _invoice(wave, order: dict) -> dict:
 def edit_orders(shop, wave) -> dict[str, int]:
     """A new order on the new product, an order edited, one cancelled; an invoice paid in Wave."""
     candle = _shop_product(shop, NEW_PRODUCT["sku"])
-    shop.create("orders", {"customer_id": _shop_by_email(shop, "Chloe.Dubois@example.com")["id"], "currency": "CAD",
-                           "order_date": "2026-11-20", "note": "Pick up in store",
-                           "lines": [_line(candle, "2"), _line(_shop_product(shop, "MS-500"), "1")]})
+    new = shop.create("orders", {"customer_id": _shop_by_email(shop, "Chloe.Dubois@example.com")["id"],
+                                 "currency": "CAD", "order_date": "2026-11-20", "note": "Pick up in store",
+                                 "lines": [_line(candle, "2"), _line(_shop_product(shop, "MS-500"), "1")]})
+    shop.update("orders", new["id"], {"payment_status": "paid", "amount_paid": new["total"]})  # paid at checkout
     edited = _order(shop, "sofia.nunez@example.com")
     tea_line, syrup_line = edited["lines"]
     shop.update("orders", edited["id"], {"note": "Wholesale restock; deliver Tuesday",
                                          "lines": [{"id": tea_line["id"]}, {"id": syrup_line["id"], "quantity": "8"}]})
     shop.update("orders", _order(shop, "francois.lefevre@example.com")["id"], {"status": "cancelled"})
-    result = {"new": 1, "edited_in_shop": 1, "cancelled_in_shop": 1}
+    result = {"new": 1, "paid_at_checkout": 1, "edited_in_shop": 1, "cancelled_in_shop": 1}
     if wave is None:
         return result
     invoice = _invoice(wave, _order(shop, "zoe.muller@example.com"))
     wave.approve_invoice(invoice["id"])
-    wave.record_payment(invoice["id"], invoice["amountDue"]["value"])
+    wave.record_payment(invoice["id"], invoice["amountDue"]["value"], method="CHEQUE", memo="Cheque 1042")
     return {**result, "paid_in_wave": 1}
+
+
+def payments_shown(shop, wave) -> list[str]:
+    """What the merchant sees of the two paid orders once synced: the one paid at checkout in
+    Wave, the one paid by cheque in Wave in the shop."""
+    checkout = _order(shop, "Chloe.Dubois@example.com")
+    cheque = _order(shop, "zoe.muller@example.com")
+    paid_online, paid_by_cheque = _invoice(wave, checkout), _invoice(wave, cheque)
+    return [f"order {checkout['number']} paid at checkout ({checkout['amount_paid']}): Wave invoice "
+            f"{paid_online['status']}, {paid_online['amountPaid']['value']} paid",
+            f"invoice {paid_by_cheque['invoiceNumber']} paid by cheque in Wave ({paid_by_cheque['amountPaid']['value']}): "
+            f"webshop order {cheque['payment_status']}, amount paid {cheque['amount_paid']}"]
 
 
 SEEDS = {"customers": (seed_customers, edit_customers), "products": (seed_products, edit_products),

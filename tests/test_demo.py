@@ -191,3 +191,10 @@ def test_given_a_local_stack_when_stopped_then_the_environment_is_as_before(tmp_
         assert set(stack.webhook_urls()) >= {"customers"}
         assert stack.run(stack.flow_functions()[0])["writes"] == 0
     assert dict(os.environ) == before
+
+
+def test_given_an_order_paid_at_checkout_and_a_cheque_in_wave_when_the_demo_runs_then_each_side_shows_them_paid(demo_run):
+    _, report, _ = demo_run
+    checkout, cheque = report["payments"]
+    assert "paid at checkout" in checkout and "Wave invoice PAID" in checkout
+    assert "paid by cheque in Wave" in cheque and "webshop order paid" in cheque

@@ -138,10 +138,10 @@ class Engine:
         repeated delivery writes nothing stale. With `raise_outage`, a system that stopped the
         run raises (a dependency's outage stops its dependent's run too, rather than parking it)."""
         run = Run(flow, ctx or self._context(), {p.source_id for p in self.store.parked(flow.name)})
-        if ctx is None:
-            self._resolve_needs(run)
         ids = list(ids)
         records = self.sides[flow.source].fetch_many(flow.entity, ids)
+        if ctx is None and records:
+            self._resolve_needs(run)
         self._sync_page(run, [records[i] for i in ids if i in records])
         run.report.skipped += len([i for i in ids if i not in records])
         if raise_outage and run.outage is not None:
