@@ -8,7 +8,7 @@ from . import util
 from .errors import InputErrors, input_error
 
 EDITABLE_STATUSES = {"DRAFT", "SAVED"}
-PAID_STATUSES = {"PAID", "PARTIAL"}
+PAID_STATUSES = {"PAID", "PARTIAL", "OVERPAID"}
 PAYMENT_TERMS_DAYS = 30
 _OPTIONAL_TEXT = ("subhead", "poNumber", "memo", "footer")
 _DEFAULTS = {"title": "Invoice", "itemTitle": "Items", "unitTitle": "Quantity",
@@ -223,17 +223,19 @@ class InvoiceMixin:
             return self.copy(record)
 
     def record_payment(self, iid, amount) -> dict:
-        """Add a payment (test helper; Wave's public API has no payment mutation)."""
+        """Add a payment (test helper, as a merchant records one in Wave's screens). More than
+        the amount due is an overpayment, as in the live API: status OVERPAID, and amountDue
+        ("total less amount already paid") goes negative."""
         with self.lock:
             record = self._invoice(iid)
             value = self.decimal_input(amount, "amount", record["currency"]["exponent"])
-            due = Decimal(record["amountDue"]["value"])
-            if value <= 0 or value > due:
+            if value <= 0:
                 raise InputErrors([{"code": "INVALID", "path": ["amount"],
-                                    "message": f"Payment must be > 0 and <= amount due {due}."}])
+                                    "message": "Payment must be greater than 0."}])
             paid = Decimal(record["amountPaid"]["value"]) + value
             record["amountPaid"] = util.money(paid, record["currency"])
             self._refresh_amounts(record)
-            record["status"] = "PAID" if Decimal(record["amountDue"]["value"]) <= 0 else "PARTIAL"
+            due = Decimal(record["amountDue"]["value"])
+            record["status"] = "OVERPAID" if due < 0 else "PAID" if due == 0 else "PARTIAL"
             record["modifiedAt"] = self.clock.now()
             return self.copy(record)

@@ -235,6 +235,18 @@ def test_given_paid_invoice_when_patched_then_refused_and_unchanged(sb):
     assert sb.get_invoice(inv["id"]) == paid
 
 
+def test_given_an_approved_invoice_when_paid_more_than_its_total_then_it_is_overpaid_with_a_negative_amount_due(sb):
+    _, cust, prod = _invoice_setup(sb)
+    inv = sb.create_invoice(customerId=cust["id"], items=[{"productId": prod["id"]}])
+    sb.approve_invoice(inv["id"])
+    sb.record_payment(inv["id"], amount="5.00")
+    over = sb.record_payment(inv["id"], amount="10.00")
+    assert over["status"] == "OVERPAID"
+    assert (over["amountPaid"]["value"], over["amountDue"]["value"]) == ("15.00", "-5.01")
+    out = data(sb, INVOICE_PATCH, {"input": {"id": inv["id"], "memo": "x"}})["invoicePatch"]
+    assert out["didSucceed"] is False
+
+
 def test_given_injected_429_when_client_retries_after_then_succeeds(sb):
     sb.inject_fault(status=429, count=1, retry_after=1)
     first = gql(sb, "{ business { id } }")

@@ -203,9 +203,11 @@ class OrderDiscount(Codec):
 
 
 class Payment(Codec):
-    """Payment travels only from Wave to the shop: PAID and PARTIAL, with the amount paid."""
+    """Payment travels only from Wave to the shop: PAID and PARTIAL, with the amount paid. The
+    live API's OVERPAID (more paid than the total) is paid too, and `amount_paid` carries all of
+    it: the shop sees what the customer paid, not the invoice total."""
 
-    WAVE_TO_SHOP = {"PAID": "paid", "PARTIAL": "partially_paid"}
+    WAVE_TO_SHOP = {"PAID": "paid", "OVERPAID": "paid", "PARTIAL": "partially_paid"}
 
     def read(self, side, record, state, ctx, basis=None):
         if side == WAVE:
