@@ -15,6 +15,8 @@ from . import util
 from .errors import InputErrors
 
 DEFAULT_PAGE_SIZE = 45
+MAX_PAGE_SIZE = 200  # the live API's reported maximum (../shared/wave/README.md)
+OVER_MAX = ("refuse", "clamp")
 
 
 def query_error(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
@@ -48,9 +50,11 @@ _SORT_KEYS = {
 
 
 class Api:
-    def __init__(self, store, max_page_size: int | None = None):
+    def __init__(self, store, max_page_size: int | None = MAX_PAGE_SIZE, over_max: str = "refuse"):
+        assert over_max in OVER_MAX, over_max
         self.s = store
         self.max_page_size = max_page_size
+        self.over_max = over_max  # a larger pageSize is an error, or answered with the maximum
 
     # ----- views ------------------------------------------------------------------------
     def business(self) -> dict:
@@ -117,6 +121,8 @@ class Api:
         size = DEFAULT_PAGE_SIZE if size is None else size
         if page < 1:
             raise query_error(f"page must be 1 or greater, got {page}.")
+        if self.max_page_size and size > self.max_page_size and self.over_max == "clamp":
+            size = self.max_page_size
         if size < 1 or (self.max_page_size and size > self.max_page_size):
             limit = f" and at most {self.max_page_size}" if self.max_page_size else ""
             raise query_error(f"pageSize must be at least 1{limit}, got {size}.")

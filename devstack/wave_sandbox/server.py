@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, OperationDefinitionNode, execute, get_operation_ast, parse, validate
 
-from .api import Api
+from .api import MAX_PAGE_SIZE, Api
 from .schema import build_executable_schema
 from .store import Store
 
@@ -60,9 +60,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class WaveSandbox:
     def __init__(self, token: str = "wave-sandbox-token", business_id: str | None = None,
-                 currency: str = "CAD", max_page_size: int | None = None):
+                 currency: str = "CAD", max_page_size: int | None = MAX_PAGE_SIZE):
         self.token = token
         self.store = Store(business_id=business_id, currency=currency)
+        self._max_page_size = max_page_size  # what reset() restores
         self.api = Api(self.store, max_page_size=max_page_size)
         self.requests: list[dict] = []
         self.url: str | None = None
@@ -138,6 +139,13 @@ class WaveSandbox:
             after = kind == "timeout" and self._fault_rng.random() < 0.5
         return kind, after and operation is not None and operation.operation.value == "mutation"
 
+    def set_page_size_limit(self, maximum: int | None = MAX_PAGE_SIZE, over: str = "refuse") -> None:
+        """Switch: the largest `pageSize` a list answers (None: any), and what a larger request
+        gets: "refuse" (a BAD_USER_INPUT error) or "clamp" (a page of `maximum`). Wave's reported
+        maximum is 200; which of the two it does beyond it is unconfirmed."""
+        assert over in ("refuse", "clamp"), over
+        self.api.max_page_size, self.api.over_max = maximum, over
+
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
 
@@ -148,10 +156,10 @@ class WaveSandbox:
             self._refilled = time.monotonic()
 
     def reset(self) -> None:
-        """Fresh business data (same business id, token and URL); clears faults and counters."""
+        """Fresh business data (same business id, token and URL); clears faults, switches and counters."""
         self.store = Store(business_id=self.business_id,
                            currency=self.store.business["currency"]["code"])
-        self.api = Api(self.store, max_page_size=self.api.max_page_size)
+        self.api = Api(self.store, max_page_size=self._max_page_size)
         with self._control:
             self._faults.clear()
         self.set_rate_limit(None)

@@ -165,6 +165,23 @@ def test_given_bad_input_when_mutating_then_input_errors_and_state_unchanged(sb)
     assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+def test_given_wave_s_page_limit_when_a_list_asks_for_more_then_it_is_refused_or_clamped_as_switched(sb):
+    for i in range(205):
+        sb.create_customer(name=f"C{i:03}")
+    variables = {"businessId": sb.business_id, "page": 1, "sort": ["NAME_ASC"]}
+    assert len(list_customers(sb, pageSize=200)["edges"]) == 200  # the maximum, by default
+    refused = gql(sb, LIST_CUSTOMERS, {**variables, "pageSize": 201}).json()
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "200" in refused["errors"][0]["message"]
+
+    sb.set_page_size_limit(200, over="clamp")
+    clamped = list_customers(sb, pageSize=500)
+    assert len(clamped["edges"]) == 200 and clamped["pageInfo"]["totalPages"] == 2
+    sb.set_page_size_limit(None)
+    assert len(list_customers(sb, pageSize=500)["edges"]) == 205
+    sb.reset()
+    assert gql(sb, LIST_CUSTOMERS, {**variables, "pageSize": 201}).json()["errors"]  # reset restores the limit
+
+
 def test_given_archived_product_when_listing_then_hidden_unless_asked(sb):
     made = data(sb, PRODUCT_CREATE, {"input": {"businessId": sb.business_id, "name": "Mug",
                                                "unitPrice": "12.123456"}})["productCreate"]

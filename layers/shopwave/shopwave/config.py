@@ -16,8 +16,10 @@ from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from .wave.limits import WAVE_MAX_PAGE_SIZE
+
 SECRET_MAX_AGE_SECONDS = 300  # README: "cached 5 minutes"
-WEBSHOP_MAX_PAGE_SIZE = 200  # the contract's `limit` (docs/CONTRACT.md); Wave documents no maximum
+WEBSHOP_MAX_PAGE_SIZE = 200  # the contract's `limit` (docs/CONTRACT.md)
 REQUIRED = MISSING
 
 
@@ -57,10 +59,15 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+# SYNC_PAGE_SIZE is the page of either system, so the smaller maximum bounds it.
+MAX_PAGE_SIZE = min(WEBSHOP_MAX_PAGE_SIZE, WAVE_MAX_PAGE_SIZE)
+
+
 def _page_size(text: str) -> int:
     size = int(text)
-    if not 1 <= size <= WEBSHOP_MAX_PAGE_SIZE:
-        raise ValueError(f"must be 1 to {WEBSHOP_MAX_PAGE_SIZE} (the webshop contract's limit)")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValueError(f"must be 1 to {MAX_PAGE_SIZE}: it is the page size of both systems, and the webshop "
+                         f"contract's limit and Wave's largest page are {WEBSHOP_MAX_PAGE_SIZE} and {WAVE_MAX_PAGE_SIZE}")
     return size
 
 

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from ..engine import timestamps
 from . import operations as ops
+from .limits import WAVE_MAX_PAGE_SIZE
 
 Record = dict[str, Any]
 
@@ -19,7 +20,7 @@ class WaveFilterPager:
         self.client = client
         self.resource = resource  # a WaveResource: its list document and `read` part
         self.cursor = resource.read.cursor
-        self.page_size = page_size
+        self.page_size = min(page_size, WAVE_MAX_PAGE_SIZE)  # Wave answers at most this many a page
         self.partition = partition
 
     def pages(self, since: str | None) -> Iterator[list[Record]]:

@@ -13,6 +13,7 @@ from ..engine.declarations import Entity, Record, WaveWrite, without_actions
 from ..mapping import WAVE
 from . import operations as ops
 from .client import WaveClient
+from .limits import WAVE_MAX_PAGE_SIZE
 from .paging import WaveFilterPager
 
 
@@ -137,7 +138,7 @@ class WaveSide:
         key = ("wave scan", entity.name, field)
         if key not in cache:
             index: dict[Any, list[Record]] = {}
-            pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.read.partitions[0])
+            pager = WaveFilterPager(self.client, entity.wave, WAVE_MAX_PAGE_SIZE, entity.wave.read.partitions[0])
             for page in pager.pages(None):
                 for record in page:
                     value = entity.mapping.value(WAVE, record, field)
