@@ -146,6 +146,13 @@ class WaveSandbox:
         assert over in ("refuse", "clamp"), over
         self.api.max_page_size, self.api.over_max = maximum, over
 
+    def null_in_patch(self, mode: str = "clears") -> None:
+        """Switch: what an explicit null in a patch input does (undocumented in Wave): "clears"
+        the field (default), "input_error" (didSucceed: false, code BAD_USER_INPUT) or
+        "graphql_error" (an `errors` entry with extensions.code BAD_USER_INPUT). Reset restores "clears"."""
+        assert mode in ("clears", "input_error", "graphql_error"), mode
+        self.store.null_in_patch = mode
+
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
 

@@ -15,6 +15,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+from graphql import GraphQLError
+
 from devstack.wave_sandbox import InputErrors, WaveSandbox
 from shopwave.clients.errors import Refused
 from shopwave.config import Options, SyncSettings
@@ -60,6 +62,7 @@ class MemoryWaveSide(WaveSide):
         self.store = sandbox.store
         self.options = options or Options()
         self.faults = Faults("Wave")
+        self.nulls_refused = False
 
     # -- reading --------------------------------------------------------------------------------
     def _table(self, entity: Entity) -> dict[str, Record]:
@@ -154,14 +157,10 @@ class MemoryWaveSide(WaveSide):
         record = self._mutate(write.create, {**extras, **fields})
         return self._run_actions(entity, record, actions)
 
-    def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        write = self.writes_of(entity)
-        fields, actions = without_actions(payload)
-        record = current
-        if fields:
-            self.faults.check("update")
-            record = self._mutate(write.patch, {"id": current["id"], **fields})
-        return self._run_actions(entity, record, actions)
+    def _patch(self, entity: Entity, current: Record, fields: Record) -> Record:
+        """One patch request (the deployed side decides what it carries: wave/clears.py)."""
+        self.faults.check("update")
+        return self._mutate(self.writes_of(entity).patch, {"id": current["id"], **fields})
 
     def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
         write = self.writes_of(entity)
@@ -180,7 +179,7 @@ class MemoryWaveSide(WaveSide):
     def _mutate(self, mutation: str, argument: Any) -> Record | None:
         try:
             return getattr(self.store, _method(mutation))(argument)
-        except InputErrors as refused:  # Wave's didSucceed: false, as the client raises it
+        except (InputErrors, GraphQLError) as refused:  # didSucceed: false or `errors`, as the client raises them
             raise Refused(f"{mutation}: {refused}") from None
 
 

@@ -235,10 +235,27 @@ class RecordSync:
             report.updated += 1
             report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
             self.engine.checkpoint("after_remote_write")
+            self.clears_not_taken(current, result)
         if result.write or result.ignored:
             # written, or a one-way field changed where it does not travel from: say if the pair's totals part
             self.verify(self.record, current)
         self.save_link(self.record, current, result.agreed)
+
+    def clears_not_taken(self, current: Record, result: "merging.Merge") -> None:
+        """A field cleared at the source that the target still holds after the write (Wave may
+        refuse a null: wave/clears.py). The pair agrees on the target's value, so the reverse flow
+        carries nothing back and the clear is not retried until the source changes the field
+        again; the source keeps its clear and the difference is a conflict for an operator."""
+        cleared = [name for name in result.write if self.state.get(name) is None]
+        if not cleared:
+            return
+        theirs = self.mapping.canonical(self.flow.target, current, self.ctx, basis_of(self.link, self.flow.target))
+        for name in cleared:
+            if theirs.get(name) is not None:
+                result.agreed[name] = theirs[name]
+                self.conflict(name, reason=f"{self.flow.target} kept its value: the clear was not taken",
+                              agreed=theirs[name], winner=self.flow.target,
+                              **{self.flow.source: None, self.flow.target: theirs[name]})
 
     def replace(self, current: Record) -> None:
         """A new counterpart takes the place of one that cannot change back (an archived product)."""

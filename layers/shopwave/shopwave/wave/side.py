@@ -4,6 +4,7 @@ mutations. Each comes from one part of the entity's `WaveResource`: `read`, `wri
 read-only resource, whose writes are refused) and `adopt`."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterator
 
 from ..clients.errors import Refused
@@ -11,10 +12,14 @@ from ..engine import timestamps
 from ..config import Options
 from ..engine.declarations import Entity, Record, WaveWrite, without_actions
 from ..mapping import WAVE
+from . import clears
 from . import operations as ops
 from .client import WaveClient
 from .limits import WAVE_MAX_PAGE_SIZE
 from .paging import WaveFilterPager
+
+
+logger = logging.getLogger("shopwave.wave")
 
 
 def _folded(value: Any) -> Any:
@@ -29,6 +34,7 @@ class WaveSide:
     def __init__(self, client: WaveClient, options: Options | None = None):
         self.client = client
         self.options = options or Options()
+        self.nulls_refused = False  # Wave refused a null in a patch: leave them out from now on (wave/clears.py)
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -167,9 +173,29 @@ class WaveSide:
         fields, actions = without_actions(payload)
         record = current
         if fields:
-            document = ops.mutation_document(entity.wave, write.patch, entity.wave.patch_input)
-            record = self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
+            record = self._patch_clearing(entity, current, clears.spelled(entity.mapping, fields, current))
         return self._run_actions(entity, record, actions)
+
+    def _patch_clearing(self, entity: Entity, current: Record, fields: Record) -> Record:
+        """Clears as wave/clears.py says: a patch Wave refuses for its nulls goes again without
+        them. A clear it did not take shows in the record answered (the engine reports it)."""
+        if self.nulls_refused or not clears.has_nulls(fields):
+            stripped = clears.without_nulls(fields)
+            return self._patch(entity, current, stripped) if stripped else current
+        try:
+            return self._patch(entity, current, fields)
+        except Refused as refused:
+            stripped = clears.without_nulls(fields)
+            logger.warning("Wave refused a patch with nulls; sending it without them",
+                           extra={"entity": entity.name, "reason": str(refused)[:300]})
+            record = self._patch(entity, current, stripped) if stripped else current
+            self.nulls_refused = True  # the same patch without nulls went through: it was the nulls
+            return record
+
+    def _patch(self, entity: Entity, current: Record, fields: Record) -> Record:
+        write = self.writes_of(entity)
+        document = ops.mutation_document(entity.wave, write.patch, entity.wave.patch_input)
+        return self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
 
     def _run_actions(self, entity: Entity, record: Record, actions: list[str]) -> Record:
         write = self.writes_of(entity)

@@ -1,0 +1,56 @@
+"""The Wave sandbox's switches for the live API's uncertain facts, over HTTP through the real
+client: what a null in a patch does (`null_in_patch`), and a pageSize beyond 200 refused or
+clamped (`set_page_size_limit`)."""
+from __future__ import annotations
+
+import pytest
+
+from shopwave.flows import FLOWS
+
+ADA = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "phone": "+1 416 555 0100",
+       "currency": "CAD", "billing_address": {"line1": "1 King St W", "city": "Toronto", "region": "ON",
+                                              "postal_code": "M5H 1A1", "country": "CA"}}
+
+
+def patches(stack) -> list[int]:
+    return [r["status"] for r in stack.wave.requests if r["fields"] == ["customerPatch"]]
+
+
+@pytest.mark.parametrize("mode", ["clears", "input_error", "graphql_error"])
+def test_given_wave_s_answer_to_a_null_when_a_currency_and_a_phone_are_cleared_in_the_shop_then_the_merge_stays_correct(stack, mode):
+    customer = stack.shop.create("customers", ADA)
+    stack.settle()
+    stack.wave.null_in_patch(mode)
+    stack.shop.update("customers", customer["id"], {"currency": None, "phone": None, "first_name": "Augusta"})
+    stack.reset_counters()
+
+    report = stack.run("customer_to_wave")
+
+    [in_wave] = stack.wave.customers()
+    assert report.parked == 0 and in_wave["firstName"] == "Augusta" and not in_wave["phone"]
+    conflicts = stack.store.conflicts("customer")
+    if mode == "clears":
+        assert in_wave["currency"] is None and conflicts == [] and len(patches(stack)) == 1
+    else:  # refused with the null, sent again without it: Wave keeps its currency, reported
+        assert in_wave["currency"]["code"] == "CAD" and [c["field"] for c in conflicts] == ["currency"]
+        assert len(patches(stack)) == 2
+    stack.reset_counters()
+    stack.settle()
+    assert stack.wave_writes() == 0 and stack.shop_writes() == 0  # nothing bounces
+    assert stack.shop.get("customers", customer["id"])["currency"] is None  # the shop keeps its clear
+
+
+@pytest.mark.parametrize("over", ["refuse", "clamp"])
+def test_given_sync_page_size_200_and_wave_s_limit_when_250_wave_customers_are_read_then_pages_of_200_sync_them_all(stack, monkeypatch, over):
+    monkeypatch.setenv("SYNC_PAGE_SIZE", "200")
+    stack.rebuild()
+    stack.wave.set_page_size_limit(200, over=over)
+    for i in range(250):
+        stack.wave.create_customer(name=f"Customer {i:03}", email=f"c{i:03}@example.com")
+    stack.reset_counters()
+
+    report = stack.runtime.engine.sweep(FLOWS["customer_to_webshop"])
+
+    assert report.created == 250 and report.parked == 0
+    lists = [r for r in stack.wave.requests if r["operationName"] == "ListCustomers"]
+    assert lists and all(r["status"] == 200 for r in lists) and len(lists) <= 3
