@@ -104,3 +104,41 @@ def test_given_a_billing_country_and_region_cleared_in_the_shop_when_synced_then
     assert address["country"] is None and address["province"] is None and address["city"] == "Toronto"
     assert world.store.conflicts("customer") == []
     assert quiet(world)
+
+
+class RecordingWave:
+    """A Wave client that keeps each patch input and answers it as taken (or refuses nulls)."""
+    business_id = "b"
+
+    def __init__(self, refuse_nulls: bool = False):
+        self.inputs, self.refuse_nulls = [], refuse_nulls
+
+    def mutate(self, field, document, input_):
+        from shopwave.wave.clears import has_nulls
+        from shopwave.wave.client import WaveInputError
+
+        self.inputs.append(input_)
+        if self.refuse_nulls and has_nulls(input_):
+            raise WaveInputError(field, [{"code": "BAD_USER_INPUT", "message": "null", "path": ["input"]}])
+        return {"customer": {"id": input_["id"]}}
+
+
+def test_given_clears_of_text_and_codes_when_a_patch_is_sent_then_text_is_empty_and_null_goes_only_where_wave_has_a_value():
+    from shopwave.flows.customers import CUSTOMER
+    from shopwave.wave.side import WaveSide
+
+    current = {"id": "C1", "phone": "+1 416 555 0100", "currency": {"code": "CAD"},
+               "address": {"addressLine1": "1 King St W", "city": "Toronto", "country": {"code": "CA"}, "province": None}}
+    payload = {"phone": None, "currency": None, "address": {"addressLine1": None, "addressLine2": None, "city": "Ottawa",
+                                                            "postalCode": None, "countryCode": None, "provinceCode": None}}
+    wave = RecordingWave()
+    WaveSide(wave).update(CUSTOMER, current, payload)
+    assert wave.inputs == [{"id": "C1", "phone": "", "currency": None, "address": {
+        "addressLine1": "", "addressLine2": "", "city": "Ottawa", "postalCode": "", "countryCode": None}}]
+
+    refusing = RecordingWave(refuse_nulls=True)
+    side = WaveSide(refusing)
+    side.update(CUSTOMER, current, payload)
+    side.update(CUSTOMER, current, payload)
+    assert [("currency" in i, "countryCode" in i["address"]) for i in refusing.inputs] == [
+        (True, True), (False, False), (False, False)]  # refused once, then sent without nulls at once
