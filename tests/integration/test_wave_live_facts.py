@@ -54,3 +54,29 @@ def test_given_sync_page_size_200_and_wave_s_limit_when_250_wave_customers_are_r
     assert report.created == 250 and report.parked == 0
     lists = [r for r in stack.wave.requests if r["operationName"] == "ListCustomers"]
     assert lists and all(r["status"] == 200 for r in lists) and len(lists) <= 3
+
+
+def test_given_a_customer_without_email_whose_create_times_out_after_wave_made_it_when_synced_again_then_one_wave_customer_is_linked(stack, monkeypatch):
+    import time
+
+    monkeypatch.setenv("HTTP_READ_TIMEOUT_SECONDS", "0.5")
+    stack.rebuild()
+    customer = stack.shop.create("customers", {"first_name": "Nora", "last_name": "Quill", "phone": "+1 416 555 0142"})
+    create = stack.wave.store.customer_create
+
+    def slow_create(data):  # Wave makes the customer; its answer comes after the client gave up
+        made = create(data)
+        time.sleep(1.0)
+        return made
+
+    monkeypatch.setattr(stack.wave.store, "customer_create", slow_create)
+    timed_out = stack.run("customer_to_wave")
+    monkeypatch.setattr(stack.wave.store, "customer_create", create)
+    assert timed_out.failures and len(stack.wave.customers()) == 1
+    assert stack.store.get_link("customer", "shop", customer["id"]) is None
+
+    retried = stack.run("customer_to_wave")
+
+    [only] = stack.wave.customers()
+    assert retried.adopted == 1 and retried.created == 0 and only["displayId"] == customer["id"]
+    assert stack.store.get_link("customer", "shop", customer["id"]).wave_id == only["id"]

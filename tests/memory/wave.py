@@ -142,6 +142,7 @@ class MemoryWaveSide(WaveSide):
                 nodes = known[(lookup.field, value)]
             found.update((n["id"], n) for n in nodes
                          if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value))
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache))
         # a displayId holding the shop id names the counterpart exactly: it beats other matches
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
@@ -155,6 +156,7 @@ class MemoryWaveSide(WaveSide):
         self.faults.check("create")
         self.store.check_business(self.sandbox.business_id)
         record = self._mutate(write.create, {**extras, **fields})
+        self.faults.answer("create")
         return self._run_actions(entity, record, actions)
 
     def _patch(self, entity: Entity, current: Record, fields: Record) -> Record:

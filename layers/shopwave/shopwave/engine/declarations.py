@@ -107,6 +107,12 @@ class WaveAdopt:
     shop counterpart: look-ups by canonical field, and the Wave field carrying the shop id."""
     lookups: tuple[WaveLookup, ...] = ()
     shop_id_field: str | None = None  # a Wave record that carries the shop id (displayId) is its counterpart
+    # A record none of the look-ups can find (a customer without an email) is looked for by the shop
+    # id in `shop_id_field` among Wave records modified since its shop record was created (this
+    # gives when, from the shop record), less `created_margin` for clock skew: so a create that
+    # went through although its answer never arrived is adopted on retry, not made twice.
+    source_created: Callable[[Record], str | None] | None = None
+    created_margin: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -134,10 +134,35 @@ class WaveSide:
                 nodes = known[(lookup.field, value)]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache))
         # displayId holding the shop id is exact: it beats other matches.
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
+
+    def by_shop_id(self, entity: Entity, state: Record, source_id: str, source: Record,
+                   cache: dict | None = None) -> list[Record]:
+        """For a record no look-up can find (WaveAdopt.source_created): the Wave records carrying
+        its shop id, among those modified since its shop record was created, less the margin.
+        Read in pages of Wave's maximum with the resource's own list and sort, once per run for
+        the earliest such moment (`cache`), since a backfill meets many of them."""
+        adopt = entity.wave.adopt
+        if (adopt.source_created is None or not adopt.shop_id_field
+                or any(state.get(lookup.field) for lookup in adopt.lookups)):
+            return []
+        created = adopt.source_created(source)
+        since = timestamps.minus(created, adopt.created_margin) if created else None
+        key = ("wave by shop id", entity.name)
+        cache = {} if cache is None else cache
+        scanned = cache.get(key)
+        if scanned is None or (scanned[0] is not None and (since is None or since < scanned[0])):
+            index: dict[str, list[Record]] = {}
+            for page in self.pages(entity, entity.wave.read.partitions[0], since, WAVE_MAX_PAGE_SIZE):
+                for record in page:
+                    if record.get(adopt.shop_id_field):
+                        index.setdefault(record[adopt.shop_id_field], []).append(record)
+            scanned = cache[key] = (since, index)
+        return list({r["id"]: r for r in scanned[1].get(source_id, [])}.values())
 
     def _scan(self, entity: Entity, field: str, cache: dict) -> dict[Any, list[Record]]:
         """Every active record by one field's value: Wave cannot filter on it (product names)."""
