@@ -125,7 +125,7 @@ class MemoryWaveSide(WaveSide):
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
-        known = dict(known or {})
+        page_lookups, known = known, dict(known or {})
         if any((lookup.field, state[lookup.field]) not in known
                for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known.update(self.look_up_many(entity, [state]))
@@ -142,7 +142,7 @@ class MemoryWaveSide(WaveSide):
                 nodes = known[(lookup.field, value)]
             found.update((n["id"], n) for n in nodes
                          if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value))
-        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache))
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache, page_lookups))
         # a displayId holding the shop id names the counterpart exactly: it beats other matches
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]

@@ -129,4 +129,4 @@ def test_given_email_less_customers_in_a_backfill_when_synced_then_wave_is_liste
     report = world.run("customer_to_wave")
 
     assert report.created == 30 and len(world.wave.customers()) == 30
-    assert world.sides["wave"].faults.calls["pages"] <= 2  # the sweep's read of Wave: one scan, not 30
+    assert world.sides["wave"].faults.calls["pages"] <= 2  # one listing for the page, not one per customer

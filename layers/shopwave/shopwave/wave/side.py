@@ -119,7 +119,7 @@ class WaveSide:
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many),
         the rest are made now, the same way."""
-        known = known or {}
+        page_lookups, known = known, known or {}
         if any((lookup.field, state[lookup.field]) not in known
                for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known = {**known, **self.look_up_many(entity, [state])}
@@ -134,18 +134,19 @@ class WaveSide:
                 nodes = known[(lookup.field, value)]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
-        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache))
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache, page_lookups))
         # displayId holding the shop id is exact: it beats other matches.
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
 
     def by_shop_id(self, entity: Entity, state: Record, source_id: str, source: Record,
-                   cache: dict | None = None) -> list[Record]:
+                   cache: dict | None = None, page_lookups: dict | None = None) -> list[Record]:
         """For a record no look-up can find (WaveAdopt.source_created): the Wave records carrying
-        its shop id, among those modified since its shop record was created, less the margin.
-        Read in pages of Wave's maximum with the resource's own list and sort, once per run for
-        the earliest such moment (`cache`), since a backfill meets many of them."""
+        its shop id, among those modified since its shop record was created, less the margin,
+        read in pages of Wave's maximum. One listing serves a page's records (`cache`) as long as
+        the page's look-ups stand (`page_lookups`, the read-ahead's: None when a writer may have
+        created a counterpart since, engine/record.py `usable`); otherwise it is read afresh."""
         adopt = entity.wave.adopt
         if (adopt.source_created is None or not adopt.shop_id_field
                 or any(state.get(lookup.field) for lookup in adopt.lookups)):
@@ -153,16 +154,18 @@ class WaveSide:
         created = adopt.source_created(source)
         since = timestamps.minus(created, adopt.created_margin) if created else None
         key = ("wave by shop id", entity.name)
-        cache = {} if cache is None else cache
-        scanned = cache.get(key)
-        if scanned is None or (scanned[0] is not None and (since is None or since < scanned[0])):
+        scanned = (cache or {}).get(key)
+        if (scanned is None or page_lookups is None or scanned[0] is not page_lookups
+                or (scanned[1] is not None and (since is None or since < scanned[1]))):
             index: dict[str, list[Record]] = {}
             for page in self.pages(entity, entity.wave.read.partitions[0], since, WAVE_MAX_PAGE_SIZE):
                 for record in page:
                     if record.get(adopt.shop_id_field):
                         index.setdefault(record[adopt.shop_id_field], []).append(record)
-            scanned = cache[key] = (since, index)
-        return list({r["id"]: r for r in scanned[1].get(source_id, [])}.values())
+            scanned = (page_lookups, since, index)
+            if cache is not None and page_lookups is not None:
+                cache[key] = scanned
+        return list({r["id"]: r for r in scanned[2].get(source_id, [])}.values())
 
     def _scan(self, entity: Entity, field: str, cache: dict) -> dict[Any, list[Record]]:
         """Every active record by one field's value: Wave cannot filter on it (product names)."""
