@@ -74,3 +74,12 @@ def test_given_250_sales_taxes_and_no_discount_product_when_the_catalogue_loads_
     assert [(d.split("(")[0], v["page"]) for d, v in client.sent] == [
         ("query SalesTaxes", 1), ("query SalesTaxes", 2), ("query ProductNames", 1), ("query ProductNames", 2)]
     assert all(f"pageSize: {WAVE_MAX_PAGE_SIZE}" in document for document, _ in client.sent)
+
+
+def test_given_a_flow_page_size_above_the_contract_s_limit_when_the_webshop_is_read_then_it_asks_for_200(monkeypatch):
+    from shopwave.webshop.client import WebshopClient
+
+    client, asked = WebshopClient("https://shop.example/api/v1", "k", page_size=100), []
+    monkeypatch.setattr(client, "_request", lambda method, path, params=None, **kw: asked.append(params) or {"data": []})
+    list(client.iter_changed("customers", None, page_size=450))
+    assert asked == [{"limit": 200}]
