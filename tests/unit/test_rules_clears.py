@@ -5,10 +5,12 @@ answers a GraphQL error. Under each the merge stays correct: a clear Wave takes 
 it does not take is agreed on Wave's value and reported, and nothing bounces."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.memory import world  # noqa: F401 - fixture
-from tests.memory.seeds import ADA
+from tests.memory.seeds import ADA, seed_order
 
 MODES = ("clears", "input_error", "graphql_error")
 
@@ -142,3 +144,22 @@ def test_given_clears_of_text_and_codes_when_a_patch_is_sent_then_text_is_empty_
     side.update(CUSTOMER, current, payload)
     assert [("currency" in i, "countryCode" in i["address"]) for i in refusing.inputs] == [
         (True, True), (False, False), (False, False)]  # refused once, then sent without nulls at once
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_given_an_order_line_without_description_when_the_order_is_edited_under_any_null_answer_then_the_invoice_takes_it_in_one_write(world, mode):
+    _, widget, _, order = seed_order(world)
+    world.shop.update("products", widget["id"], {"description": "A widget"})  # what Wave would fill in
+    world.settle()
+    world.wave.null_in_patch(mode)
+    lines = world.shop.get("orders", order["id"])["lines"]
+    world.shop.update("orders", order["id"], {"note": None, "lines": [{**lines[0], "description": None, "quantity": "4"},
+                                                                     lines[1]]})
+    world.reset_counters()
+
+    report = world.run("order_to_wave")
+
+    invoice = world.wave_record("order", order["id"])
+    assert report.parked == 0 and world.wave_writes == 1 and not invoice["memo"]
+    assert Decimal(invoice["items"][0]["quantity"]) == 4 and not invoice["items"][0]["description"]
+    assert quiet(world)

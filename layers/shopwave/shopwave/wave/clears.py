@@ -69,13 +69,15 @@ def has_nulls(document: Any) -> bool:
 
 
 def without_nulls(document: Record) -> Record:
-    """The input with every null left out (an object left empty by it too)."""
+    """The input with every null left out, in lists' objects too (an object left empty by it too)."""
     out: Record = {}
     for key, value in document.items():
         if isinstance(value, dict):
             value = without_nulls(value)
             if not value:
                 continue
+        elif isinstance(value, list):
+            value = [without_nulls(v) if isinstance(v, dict) else v for v in value if v is not None]
         elif value is None:
             continue
         out[key] = value
