@@ -197,7 +197,7 @@ class WaveSide:
         return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        write = self.writes_of(entity)
+        self.writes_of(entity)  # a read-only resource refuses
         fields, actions = without_actions(payload)
         record = current
         if fields:
