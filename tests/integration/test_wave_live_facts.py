@@ -1,11 +1,15 @@
 """The Wave sandbox's switches for the live API's uncertain facts, over HTTP through the real
 client: what a null in a patch does (`null_in_patch`), and a pageSize beyond 200 refused or
-clamped (`set_page_size_limit`)."""
+clamped (`set_page_size_limit`), a create whose answer never arrives, and an overpayment."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 
 from shopwave.flows import FLOWS
+
+from .test_order_sync import invoice_of, seed_order
 
 ADA = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "phone": "+1 416 555 0100",
        "currency": "CAD", "billing_address": {"line1": "1 King St W", "city": "Toronto", "region": "ON",
@@ -80,3 +84,19 @@ def test_given_a_customer_without_email_whose_create_times_out_after_wave_made_i
     [only] = stack.wave.customers()
     assert retried.adopted == 1 and retried.created == 0 and only["displayId"] == customer["id"]
     assert stack.store.get_link("customer", "shop", customer["id"]).wave_id == only["id"]
+
+
+def test_given_an_invoice_overpaid_in_wave_when_synced_over_http_then_the_order_is_paid_with_everything_received(stack):
+    _, _, _, order = seed_order(stack)
+    stack.settle()
+    invoice = invoice_of(stack, order)
+    stack.wave.approve_invoice(invoice["id"])
+    stack.wave.record_payment(invoice["id"], str(Decimal(order["total"]) + Decimal("20.00")))
+    stack.reset_counters()
+
+    stack.settle()
+
+    paid = stack.shop.get("orders", order["id"])
+    assert stack.wave.get_invoice(invoice["id"])["status"] == "OVERPAID"
+    assert (paid["payment_status"], Decimal(paid["amount_paid"])) == ("paid", Decimal(order["total"]) + 20)
+    assert stack.wave_writes() == 0 and stack.shop_writes() == 1
