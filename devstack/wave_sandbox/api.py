@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from graphql import GraphQLError
 
-from . import util
+from . import payments, util
 from .errors import InputErrors
 
 DEFAULT_PAGE_SIZE = 45
@@ -69,6 +69,7 @@ class Api:
                 "products": self.products,
                 "invoice": lambda info, id: self._one(self.s.invoices_by_id, id, self.invoice),
                 "invoices": self.invoices,
+                "invoicePayment": lambda info, id: payments.look_up(self, id),
                 "salesTax": lambda info, id: self._one(self.s.taxes_by_id, id, self.tax),
                 "salesTaxes": self.sales_taxes,
                 "account": lambda info, id: self._one(self.s.accounts_by_id, id, self.account),
@@ -103,7 +104,8 @@ class Api:
                             for t in ln["taxes"]]}
                  for ln in r["items"]]
         return {**self._with_business(r), "items": items,
-                "customer": self.customer(self.s.customers_by_id[r["customer"]["id"]])}
+                "customer": self.customer(self.s.customers_by_id[r["customer"]["id"]]),
+                "payments": lambda info: payments.invoice_payments(self, r["id"])}
 
     @staticmethod
     def _one(table: dict, rid, view):
@@ -237,6 +239,7 @@ class Api:
                     input["invoiceId"], input["sendMethod"], input.get("sentAt")), self.invoice),
             "invoiceSend": lambda info, input: self._mutate(
                 None, lambda: s.invoice_mark_sent(input["invoiceId"], "WAVE")),
+            **payments.mutations(self),
         }
 
     # ----- root -------------------------------------------------------------------------

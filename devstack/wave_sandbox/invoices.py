@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from . import util
-from .errors import InputErrors, input_error
+from . import discounts, util
+from .errors import input_error
 
 EDITABLE_STATUSES = {"DRAFT", "SAVED"}
 PAID_STATUSES = {"PAID", "PARTIAL", "OVERPAID"}
@@ -32,6 +32,8 @@ class InvoiceMixin:
         return str(max(numbers, default=0) + 1)
 
     def _line(self, item: dict, index: int, cur: dict) -> dict:
+        """A line before the invoice discount: `_gross` and `_subtotal` for the maths, each tax's
+        `_given` amount (None: computed on the discounted amount in `_price_line`)."""
         path = ("items", str(index))
         product = self.products_by_id.get(item.get("productId"))
         if product is None:
@@ -51,28 +53,37 @@ class InvoiceMixin:
             taxes_in = [{"salesTaxId": t["id"]} for t in product["defaultSalesTaxes"]]
         gross = qty * price
         subtotal = util.round_places(gross, cur["exponent"])
-        taxes, tax_sum = [], Decimal(0)
+        taxes = []
         for t_index, tax_in in enumerate(taxes_in):
             tax_path = (*path, "taxes", str(t_index))
             tax = self.taxes_by_id.get(tax_in.get("salesTaxId"))
             if tax is None:
                 raise input_error("Sales tax not found.", *tax_path, "salesTaxId", code="NOT_FOUND")
-            rate = Decimal(tax["rate"])
+            amount = None
             if tax_in.get("amount") is not None:
                 amount = self.decimal_input(tax_in["amount"], "amount", cur["exponent"], *tax_path)
                 if amount < 0:
                     raise input_error("Tax amount cannot be negative.", *tax_path, "amount")
-            else:
-                amount = util.round_places(gross * rate, cur["exponent"])
-            tax_sum += amount
-            taxes.append({"salesTax": {"id": tax["id"]}, "rate": tax["rate"],
-                          "amount": util.money(amount, cur)})
+            taxes.append({"salesTax": {"id": tax["id"]}, "rate": tax["rate"], "_given": amount})
         description = item["description"] if "description" in item else product["description"]
         return {"product": {"id": product["id"]}, "account": dict(product["incomeAccount"]),
                 "description": description, "quantity": util.dec_str(qty),
                 "unitPrice": util.dec_str(price), "price": util.dec_str(price),
-                "subtotal": util.money(subtotal, cur), "total": util.money(subtotal + tax_sum, cur),
-                "taxes": taxes, "_subtotal": subtotal, "_tax": tax_sum}
+                "subtotal": util.money(subtotal, cur), "taxes": taxes,
+                "_gross": gross, "_subtotal": subtotal}
+
+    @staticmethod
+    def _price_line(line: dict, share: Decimal, cur: dict) -> Decimal:
+        """Taxes on the line's amount less its share of the invoice discount; returns the tax."""
+        base, tax_sum = line.pop("_gross") - share, Decimal(0)
+        for tax in line["taxes"]:
+            amount = tax.pop("_given")
+            if amount is None:
+                amount = util.round_places(base * Decimal(tax["rate"]), cur["exponent"])
+            tax["amount"] = util.money(amount, cur)
+            tax_sum += amount
+        line["total"] = util.money(line.pop("_subtotal") - share + tax_sum, cur)
+        return tax_sum
 
     def _invoice_changes(self, data: dict, current: dict | None) -> dict:
         changes: dict = {}
@@ -119,12 +130,17 @@ class InvoiceMixin:
     def _apply_items(self, record: dict, items: list[dict]) -> None:
         cur = record["currency"]
         lines = [self._line(item, i, cur) for i, item in enumerate(items)]
-        subtotal = sum((line.pop("_subtotal") for line in lines), Decimal(0))
-        tax = sum((line.pop("_tax") for line in lines), Decimal(0))
+        subtotals = [line["_subtotal"] for line in lines]
+        subtotal = sum(subtotals, Decimal(0))
+        off = discounts.amount_off(record["discounts"], subtotal, cur["exponent"])
+        shares = discounts.spread(off, subtotals, cur["exponent"])
+        tax = sum((self._price_line(line, share, cur) for line, share in zip(lines, shares)),
+                  Decimal(0))
         record["items"] = lines
         record["subtotal"] = util.money(subtotal, cur)
+        record["discountTotal"] = util.money(off, cur)
         record["taxTotal"] = util.money(tax, cur)
-        record["total"] = util.money(subtotal + tax, cur)
+        record["total"] = util.money(subtotal - off + tax, cur)
         self._refresh_amounts(record)
 
     @staticmethod
@@ -156,8 +172,11 @@ class InvoiceMixin:
                       **changes, "invoiceDate": inv_date, "dueDate": due}
             record.setdefault("invoiceNumber", self._next_invoice_number())
             self._check_dates(record)
+            now = self.clock.now()
+            record["discounts"] = discounts.parse(data.get("discounts"), [], now,
+                                                  record["currency"]["exponent"])
             self._apply_items(record, data.get("items") or [])
-            record["createdAt"] = record["modifiedAt"] = self.clock.now()
+            record["createdAt"] = record["modifiedAt"] = now
             self.invoices_by_id[iid] = record
             return self.copy(record)
 
@@ -173,14 +192,18 @@ class InvoiceMixin:
             record = self.copy(current)
             record.update(self._invoice_changes(data, current))
             self._check_dates(record)
-            if "items" in data or "currency" in data:
+            new_discount = data.get("discounts") is not None
+            record["discounts"] = discounts.parse(data.get("discounts"), current["discounts"],
+                                                  self.clock.now(), record["currency"]["exponent"])
+            if "items" in data or "currency" in data or new_discount:
                 if data.get("items") is not None:
                     items = data["items"]
-                else:  # re-price the existing lines in the new currency
+                else:  # re-price the existing lines (in the new currency, or the new discount)
                     items = [{"productId": ln["product"]["id"], "description": ln["description"],
                               "quantity": ln["quantity"], "unitPrice": ln["unitPrice"],
                               "taxes": [{"salesTaxId": t["salesTax"]["id"],
-                                         "amount": t["amount"]["value"]} for t in ln["taxes"]]}
+                                         **({} if new_discount else {"amount": t["amount"]["value"]})}
+                                        for t in ln["taxes"]]}
                              for ln in current["items"]]
                 self._apply_items(record, items)
             record["modifiedAt"] = self.clock.now()
@@ -189,8 +212,8 @@ class InvoiceMixin:
 
     def invoice_delete(self, iid) -> None:
         with self.lock:
-            record = self._invoice(iid, "invoiceId")
-            if record["status"] in PAID_STATUSES:
+            self._invoice(iid, "invoiceId")
+            if self.payments_of(iid):  # Wave refuses, whatever the status says
                 raise input_error("Invoices with payments cannot be deleted.", "invoiceId",
                                   code="INVOICE_PAID")
             del self.invoices_by_id[iid]
@@ -220,23 +243,5 @@ class InvoiceMixin:
                 record["status"] = "SENT"
             record["lastSentAt"] = sent_at or self.clock.now()
             record["lastSentVia"] = send_method
-            record["modifiedAt"] = self.clock.now()
-            return self.copy(record)
-
-    def record_payment(self, iid, amount) -> dict:
-        """Add a payment (test helper, as a merchant records one in Wave's screens). More than
-        the amount due is an overpayment, as in the live API: status OVERPAID, and amountDue
-        ("total less amount already paid") goes negative."""
-        with self.lock:
-            record = self._invoice(iid)
-            value = self.decimal_input(amount, "amount", record["currency"]["exponent"])
-            if value <= 0:
-                raise InputErrors([{"code": "INVALID", "path": ["amount"],
-                                    "message": "Payment must be greater than 0."}])
-            paid = Decimal(record["amountPaid"]["value"]) + value
-            record["amountPaid"] = util.money(paid, record["currency"])
-            self._refresh_amounts(record)
-            due = Decimal(record["amountDue"]["value"])
-            record["status"] = "OVERPAID" if due < 0 else "PAID" if due == 0 else "PARTIAL"
             record["modifiedAt"] = self.clock.now()
             return self.copy(record)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from . import util
 from .errors import InputErrors, input_error  # noqa: F401  (re-exported)
 from .invoices import InvoiceMixin
+from .payments import PaymentMixin
 from .util import ABSURD
 
 
@@ -40,7 +41,7 @@ def _null_path(data, path: tuple = ()) -> list[str] | None:
     return None
 
 
-class Store(InvoiceMixin):
+class Store(InvoiceMixin, PaymentMixin):
     def __init__(self, business_id: str | None = None, currency: str = "CAD",
                  name: str = "Sandbox Business"):
         self.lock = threading.RLock()
@@ -51,6 +52,7 @@ class Store(InvoiceMixin):
         self.customers_by_id: dict[str, dict] = {}
         self.products_by_id: dict[str, dict] = {}
         self.invoices_by_id: dict[str, dict] = {}
+        self.payments_by_id: dict[str, dict] = {}
         self.taxes_by_id: dict[str, dict] = {}
         self.accounts_by_id: dict[str, dict] = {}
         for tax_name, abbr, rate in (("Harmonized Sales Tax", "HST", "0.13"),
