@@ -49,12 +49,24 @@ _SORT_KEYS = {
 }
 
 
+MISSING_BY_ID = ("not_found", "null")
+
+
 class Api:
-    def __init__(self, store, max_page_size: int | None = MAX_PAGE_SIZE, over_max: str = "refuse"):
+    """`missing_by_id`: how a look-up by id of a record the business does not have answers:
+    "not_found" (as Wave does: a NOT_FOUND error with that field's path, null there, the other
+    fields of the document still answer) or "null" (null alone, as the 2021 snapshot implied).
+    `max_page_size` / `over_max`: a larger pageSize is refused, or answered with the maximum."""
+
+    def __init__(self, store, max_page_size: int | None = MAX_PAGE_SIZE, over_max: str = "refuse",
+                 missing_by_id: str = "not_found"):
+        if missing_by_id not in MISSING_BY_ID:
+            raise ValueError(f"missing_by_id must be one of {MISSING_BY_ID}")
         assert over_max in OVER_MAX, over_max
         self.s = store
         self.max_page_size = max_page_size
         self.over_max = over_max  # a larger pageSize is an error, or answered with the maximum
+        self.missing_by_id = missing_by_id
 
     # ----- views ------------------------------------------------------------------------
     def business(self) -> dict:
@@ -64,15 +76,15 @@ class Api:
                 "fax": None, "mobile": None, "tollFree": None, "website": None,
                 "isClassicAccounting": False, "isClassicInvoicing": False, "isArchived": False,
                 "accentColor": None, "logoUrl": None,
-                "customer": lambda info, id: self._one(self.s.customers_by_id, id, self.customer),
+                "customer": lambda info, id: self._one(self.s.customers_by_id, id, self.customer, "Customer"),
                 "customers": self.customers, "product": self.product_one,
                 "products": self.products,
-                "invoice": lambda info, id: self._one(self.s.invoices_by_id, id, self.invoice),
+                "invoice": lambda info, id: self._one(self.s.invoices_by_id, id, self.invoice, "Invoice"),
                 "invoices": self.invoices,
                 "invoicePayment": lambda info, id: payments.look_up(self, id),
-                "salesTax": lambda info, id: self._one(self.s.taxes_by_id, id, self.tax),
+                "salesTax": lambda info, id: self._one(self.s.taxes_by_id, id, self.tax, "Sales tax"),
                 "salesTaxes": self.sales_taxes,
-                "account": lambda info, id: self._one(self.s.accounts_by_id, id, self.account),
+                "account": lambda info, id: self._one(self.s.accounts_by_id, id, self.account, "Account"),
                 "accounts": self.accounts, "vendor": lambda info, id: None,
                 "vendors": lambda info, **a: self._page([], a, lambda r: r)}
 
@@ -107,13 +119,16 @@ class Api:
                 "customer": self.customer(self.s.customers_by_id[r["customer"]["id"]]),
                 "payments": lambda info: payments.invoice_payments(self, r["id"])}
 
-    @staticmethod
-    def _one(table: dict, rid, view):
+    def _one(self, table: dict, rid, view, kind: str):
         record = table.get(rid)
-        return view(record) if record is not None else None
+        if record is not None:
+            return view(record)
+        if self.missing_by_id == "not_found":
+            raise query_error(f"{kind} not found.", "NOT_FOUND")
+        return None
 
     def product_one(self, info, id):
-        return self._one(self.s.products_by_id, id, self.product)
+        return self._one(self.s.products_by_id, id, self.product, "Product")
 
     # ----- lists ------------------------------------------------------------------------
     def _page(self, records: list, args: dict, view) -> dict:

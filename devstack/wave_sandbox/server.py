@@ -79,6 +79,9 @@ class WaveSandbox:
         self._fault_delay = 1.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._token_refusal: int | None = None  # revoke_token(): how the token is refused, while it is
+        self._graphql_errors: deque = deque()  # inject_graphql_error(): codes answered inside an HTTP 200
+        self.refused_tokens = 0  # requests refused for their token (not in `requests`: refused before anything)
 
     @property
     def business_id(self) -> str:
@@ -121,7 +124,8 @@ class WaveSandbox:
     def set_fault_rate(self, rate: float, rng: random.Random | None = None,
                        kinds=("429", "500", "timeout"), delay: float = 1.0) -> None:
         """Fail a random share of requests (rate 0 turns it off): "429" (Retry-After: 0),
-        "500", or "timeout" (the answer comes `delay` seconds late; a mutation is then
+        "500", "error_200" (INTERNAL_SERVER_ERROR inside an HTTP 200, nothing executed),
+        or "timeout" (the answer comes `delay` seconds late; a mutation is then
         executed before or after the wait, chosen at random: the write may have happened
         although the client saw a timeout)."""
         with self._control:
@@ -139,6 +143,7 @@ class WaveSandbox:
             after = kind == "timeout" and self._fault_rng.random() < 0.5
         return kind, after and operation is not None and operation.operation.value == "mutation"
 
+    # ----- switches for what the live API does (../shared/wave/README.md, "The live API in 2026")
     def set_page_size_limit(self, maximum: int | None = MAX_PAGE_SIZE, over: str = "refuse") -> None:
         """Switch: the largest `pageSize` a list answers (None: any), and what a larger request
         gets: "refuse" (a BAD_USER_INPUT error) or "clamp" (a page of `maximum`). Wave's reported
@@ -153,6 +158,32 @@ class WaveSandbox:
         assert mode in ("clears", "input_error", "graphql_error"), mode
         self.store.null_in_patch = mode
 
+    def set_missing_by_id(self, mode: str) -> None:
+        """"not_found" (default, as Wave): a look-up by id of a record the business does not have
+        answers a NOT_FOUND error with the alias's path and null there, the other aliases still
+        answer; "null": null alone."""
+        self.api = Api(self.store, max_page_size=self.api.max_page_size, over_max=self.api.over_max, missing_by_id=mode)
+
+    def revoke_token(self, status: int = 401) -> None:
+        """The token stops working (revoked or expired): every request is answered `status` (401 or
+        403) with UNAUTHENTICATED, or with 200 the same error inside `{"data": null}`."""
+        if status not in (200, 401, 403):
+            raise ValueError("status must be 401, 403 or 200")
+        self._token_refusal = status
+
+    def restore_token(self) -> None:
+        self._token_refusal = None
+
+    def rotate_token(self, new_token: str) -> None:
+        """A new token replaces the old one, which is refused from now on (and the revocation ends)."""
+        self.token = new_token
+        self._token_refusal = None
+
+    def inject_graphql_error(self, code: str = "INTERNAL_SERVER_ERROR", count: int = 1) -> None:
+        """The next `count` requests answer HTTP 200 with `{"data": null, "errors": [{..., code}]}`."""
+        with self._control:
+            self._graphql_errors.extend([code] * count)
+
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
 
@@ -166,9 +197,11 @@ class WaveSandbox:
         """Fresh business data (same business id, token and URL); clears faults, switches and counters."""
         self.store = Store(business_id=self.business_id,
                            currency=self.store.business["currency"]["code"])
-        self.api = Api(self.store, max_page_size=self._max_page_size)
+        self.api = Api(self.store, max_page_size=self._max_page_size, missing_by_id=self.api.missing_by_id)
         with self._control:
             self._faults.clear()
+            self._graphql_errors.clear()
+            self._token_refusal, self.refused_tokens = None, 0
         self.set_rate_limit(None)
         self.set_latency(0)
         self.reset_counters()
@@ -195,8 +228,12 @@ class WaveSandbox:
             time.sleep(self._latency)
         if path.split("?")[0] != PATH:
             return 404, _errors("Not found.", "NOT_FOUND"), None
-        if headers.get("Authorization", "") != f"Bearer {self.token}":
-            return 401, _errors("Invalid or missing access token.", "UNAUTHENTICATED"), None
+        refusal = self._token_refusal
+        if headers.get("Authorization", "") != f"Bearer {self.token}" or refusal is not None:
+            with self._control:
+                self.refused_tokens += 1
+            body = _errors("Invalid or missing access token.", "UNAUTHENTICATED")
+            return (200, {"data": None, **body}, None) if refusal == 200 else (refusal or 401, body, None)
         try:
             request = json.loads(body or b"null")
             if not isinstance(request, dict) or not isinstance(request.get("query"), str):
@@ -210,6 +247,9 @@ class WaveSandbox:
         operation = get_operation_ast(document, request.get("operationName"))
         with self._control:
             fault = self._faults.popleft() if self._faults else None
+            graphql_error = self._graphql_errors.popleft() if self._graphql_errors and not fault else None
+        if graphql_error:
+            return self._log(operation, 200, {"data": None, **_errors(f"Injected {graphql_error}.", graphql_error)})
         if fault:
             if fault["delay"]:
                 time.sleep(fault["delay"])
@@ -226,6 +266,8 @@ class WaveSandbox:
             code = "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR"
             return self._log(operation, status, _errors(f"Injected fault {status}.", code),
                              {"Retry-After": "0"} if status == 429 else None)
+        if kind == "error_200":
+            return self._log(operation, 200, {"data": None, **_errors("Injected fault.", "INTERNAL_SERVER_ERROR")})
         if kind == "timeout" and not after:
             time.sleep(self._fault_delay)
             return self._log(operation, 504, _errors("Injected timeout.", "GATEWAY_TIMEOUT"))

@@ -60,6 +60,8 @@ class WebshopSandbox:
         self._fault_lock = threading.Lock()
         self._fault_rate, self._fault_rng, self._fault_statuses = 0.0, None, (503,)
         self._deliver_lock = threading.Lock()
+        self.key_revoked = False  # revoke_key(): the key is refused (401, as CONTRACT.md says) until restored
+        self.refused_keys = 0  # API requests refused for their key (not in `requests`: refused before anything)
         self._server = self._thread = None
         self._auto = AutoDeliverer(self.deliver_webhooks, retry_interval) if auto_deliver else None
 
@@ -95,6 +97,17 @@ class WebshopSandbox:
             self._server = None
 
     # -- test controls ----------------------------------------------------------------------
+    def revoke_key(self):
+        """The API key stops working: every API request is answered 401, as for a wrong key."""
+        self.key_revoked = True
+
+    def restore_key(self):
+        self.key_revoked = False
+
+    def rotate_key(self, new_key):
+        """A new key replaces the old one, which is refused from now on (and a revocation ends)."""
+        self.api_key, self.key_revoked = new_key, False
+
     def inject_fault(self, status=503, count=1, retry_after=None):
         with self._fault_lock:
             self._faults.extend([(status, retry_after)] * count)

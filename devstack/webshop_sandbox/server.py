@@ -107,7 +107,7 @@ def make_handler(sandbox):
 
         def _authorized(self):
             scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
-            return scheme.lower() == "bearer" and hmac.compare_digest(
+            return scheme.lower() == "bearer" and not sandbox.key_revoked and hmac.compare_digest(
                 token.strip().encode("utf-8"), sandbox.api_key.encode("utf-8"))
 
         # -- the request --------------------------------------------------------------------
@@ -120,6 +120,7 @@ def make_handler(sandbox):
             if not url.path.startswith(base + "/"):
                 return self._send(404, ApiError(404, "not_found", "no such path").body())
             if not self._authorized():
+                sandbox.refused_keys += 1
                 error = ApiError(401, "unauthorized", "missing or wrong bearer API key")
                 return self._send(401, error.body(), {"WWW-Authenticate": 'Bearer realm="webshop"'})
             try:

@@ -8,20 +8,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from devstack.convergence import check
+from shopwave.clients.errors import AuthenticationFailed
 from shopwave.wave.client import WaveTransportError
 from shopwave.webshop.client import WebshopTransportError
 from shopwave.flows import FLOWS
 
 from tests.integration.handlers import Context, load_handler, sample_event
 
-from .faults import Crasher, SimulatedCrash, new_process
+from .faults import Crasher, Credentials, SimulatedCrash, new_process
 from .mail import Mailman
 from .world import World
 
 # op name -> weight; flow runs and deliveries are where crashes happen
 OPS = {"create_customer": 8, "create_product": 6, "create_order": 9, "create_wave_customer": 2,
        "edit_shop_mapped": 12, "edit_shop_unmapped": 4, "edit_wave": 10, "edit_both_sides": 6, "delete_customer": 2, "retire_product": 2, "cancel_order": 2,
-       "pay_invoice": 5, "run_flow": 18, "deliver_webhooks": 10}
+       "pay_invoice": 5, "delete_wave_invoice": 2, "revoke_credentials": 2, "run_flow": 18, "deliver_webhooks": 10}
+WAVE_FAULT_KINDS = ("429", "500", "timeout", "error_200")  # error_200: INTERNAL_SERVER_ERROR inside an HTTP 200
 TRANSPORT = (WaveTransportError, WebshopTransportError)
 
 
@@ -60,6 +62,7 @@ class Chaos:
         self.crasher = Crasher(random.Random(self.rng.random()))
         self.world = World(stack, random.Random(self.rng.random()), self.crasher.process)
         self.mail = Mailman(stack.shop, secret, random.Random(self.rng.random()))
+        self.credentials = Credentials(stack, random.Random(self.rng.random()))
         self.out = Outcome(settings)
         self.handlers: dict = {}
 
@@ -73,16 +76,20 @@ class Chaos:
             self.out.counts[op] += 1
             self.out.log.append(f"{step}: {op}")
             self.step(op)
+            self.credentials.tick()
         self.faults(on=False)
         self.out.counts.update({f"webhooks {k}": v for k, v in self.mail.stats.items()})
+        self.out.counts["secrets rotated"] = self.credentials.rotations
         self.quiet()
         self.out.seconds = time.monotonic() - started
         return self.out
 
     def faults(self, *, on: bool) -> None:
         fault_rng = random.Random(self.rng.random())
-        self.stack.wave.set_fault_rate(self.s.wave_fault_rate if on else 0, fault_rng)
+        self.stack.wave.set_fault_rate(self.s.wave_fault_rate if on else 0, fault_rng, kinds=WAVE_FAULT_KINDS)
         self.stack.shop.set_fault_rate(self.s.shop_fault_rate if on else 0, fault_rng)
+        if not on:
+            self.credentials.restore()
 
     def step(self, op: str) -> None:
         if op == "run_flow":
@@ -91,6 +98,8 @@ class Chaos:
                 self.guarded(f"invoke {flow}", lambda: self.schedule(flow))
             else:
                 self.guarded(f"run {flow}", lambda: self.crasher.process().engine.sweep(FLOWS[flow]))
+        elif op == "revoke_credentials":
+            self.credentials.revoke()
         elif op == "deliver_webhooks":
             reorder = self.rng.random() < 0.5
             self.guarded("deliver", lambda: self.mail.round(lose=self.s.lose, duplicate=self.s.duplicate, reorder=reorder))
@@ -106,13 +115,19 @@ class Chaos:
         if self.rng.random() < self.s.crash_rate:
             self.crasher.arm()
         try:
-            work()
+            report = work()
+            if getattr(report, "credentials_refused", None):  # a sweep run directly: it stopped, and says why
+                self.out.counts["credentials refused"] += 1
+                if report.parked:
+                    self.out.problems.append(f"{what} parked {report.parked} while {report.credentials_refused} "
+                                             f"refused the sync's secret: {report.as_dict()}")
         except SimulatedCrash as crash:
             self.out.counts[f"crash {crash}"] += 1
             self.out.log.append(f"   crashed at {crash} in {what}")
             new_process()
-        except TRANSPORT as exc:  # a system stayed down through the retries: the run fails, state is kept
-            self.out.counts["transport failure"] += 1
+        except TRANSPORT as exc:  # a system stayed down through the retries, or refused the secret: the run fails, state is kept
+            self.out.counts["credentials refused" if isinstance(exc, AuthenticationFailed) or
+                            getattr(exc, "credentials_refused", False) else "transport failure"] += 1
             self.out.log.append(f"   {what}: {type(exc).__name__}: {exc}")
         finally:
             self.crasher.disarm()

@@ -21,6 +21,9 @@ def test_given_a_wave_fault_rate_when_requests_come_then_they_fail_as_chosen_and
     assert response.status_code == 429 and response.headers["Retry-After"] == "0"
     wave.set_fault_rate(1.0, random.Random(1), kinds=("500",))
     assert wave_post(wave, QUERY).status_code == 500
+    wave.set_fault_rate(1.0, random.Random(1), kinds=("error_200",))
+    inside = wave_post(wave, QUERY)
+    assert inside.status_code == 200 and inside.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     wave.set_fault_rate(0)
     assert wave_post(wave, QUERY).status_code == 200
 

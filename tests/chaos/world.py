@@ -211,6 +211,21 @@ class World:
         except (InputErrors, ApiError):
             self.skipped += 1
 
+    def delete_wave_invoice(self):
+        """An order cancelled in the webshop whose invoice someone already deleted in Wave: the
+        sync finds it gone (NOT_FOUND, or null) and closes the link by the delete policy."""
+        linked = self._linked("order")
+        if linked is None:
+            return
+        target, wave_id = linked
+        try:
+            self.stack.wave.delete_invoice(wave_id)
+        except InputErrors:
+            self.skipped += 1  # gone already, or Wave will not delete it (payments)
+            return
+        self.stack.shop.update("orders", target, {"status": "cancelled"})
+        self.gone.add(target)
+
     def pay_invoice(self):
         """Approve (if a draft) and pay all or part of an invoice whose order is fully synced."""
         target = self._pick(self.orders, exclude=self.paid)

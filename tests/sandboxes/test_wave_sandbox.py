@@ -305,3 +305,55 @@ def test_given_writes_when_repeated_then_modified_at_never_goes_backwards(sb):
     assert all(len(s) == 24 and s.endswith("Z") for s in stamps)
     time.sleep(0.002)
     assert sb.update_customer(cust["id"], phone="x")["modifiedAt"] > stamps[-1]
+
+
+# ----- the live API's answers (issue 11): missing records, refused tokens, server errors -----
+GET_TWO_CUSTOMERS = """query($b: ID!, $a: ID!, $c: ID!) { business(id: $b) {
+  r0: customer(id: $a) { id name } r1: customer(id: $c) { id name } } }"""
+
+
+def test_given_a_deleted_customer_when_looked_up_by_id_beside_another_then_not_found_for_it_and_the_other_answers(sb):
+    kept, gone = sb.create_customer(name="Kept"), sb.create_customer(name="Gone")
+    sb.delete_customer(gone["id"])
+    body = gql(sb, GET_TWO_CUSTOMERS, {"b": sb.business_id, "a": gone["id"], "c": kept["id"]}).json()
+    assert body["data"]["business"] == {"r0": None, "r1": {"id": kept["id"], "name": "Kept"}}
+    assert [(e["extensions"]["code"], e["path"]) for e in body["errors"]] == [("NOT_FOUND", ["business", "r0"])]
+
+
+def test_given_the_null_switch_when_a_deleted_record_is_looked_up_then_plain_null_without_errors(sb):
+    gone = sb.create_customer(name="Gone")
+    sb.delete_customer(gone["id"])
+    sb.set_missing_by_id("null")
+    try:
+        body = gql(sb, GET_TWO_CUSTOMERS, {"b": sb.business_id, "a": gone["id"], "c": gone["id"]}).json()
+    finally:
+        sb.set_missing_by_id("not_found")
+    assert body == {"data": {"business": {"r0": None, "r1": None}}}
+
+
+@pytest.mark.parametrize("status", [401, 403, 200])
+def test_given_a_revoked_token_when_querying_then_unauthenticated_until_restored(sb, status):
+    sb.revoke_token(status)
+    refused = gql(sb, "{ business { id } }")
+    assert refused.status_code == status
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert refused.json().get("data") is None and sb.refused_tokens == 1 and sb.requests == []
+    sb.restore_token()
+    assert gql(sb, "{ business { id } }").status_code == 200
+
+
+def test_given_a_rotated_token_when_querying_then_the_old_one_is_refused_and_the_new_one_works(sb):
+    sb.rotate_token("wave-rotated-token")
+    try:
+        assert gql(sb, "{ business { id } }").status_code == 401
+        assert gql(sb, "{ business { id } }", token="wave-rotated-token").status_code == 200
+    finally:
+        sb.rotate_token(TOKEN)
+
+
+def test_given_an_injected_graphql_error_when_querying_then_it_answers_inside_a_200_once(sb):
+    sb.inject_graphql_error("INTERNAL_SERVER_ERROR")
+    first, second = gql(sb, "{ business { id } }"), gql(sb, "{ business { id } }")
+    assert first.status_code == 200 and first.json()["data"] is None
+    assert first.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert second.status_code == 200 and "errors" not in second.json()

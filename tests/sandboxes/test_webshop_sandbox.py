@@ -107,6 +107,21 @@ def test_given_missing_or_wrong_key_when_calling_then_401_with_error_body_and_no
     assert sandbox.requests == []
 
 
+def test_given_a_revoked_key_when_calling_then_401_as_for_a_wrong_key_until_restored(sandbox, api):
+    sandbox.revoke_key()
+    refused = call(api, "GET", "/customers")
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    assert sandbox.refused_keys == 1 and sandbox.requests == []
+    sandbox.restore_key()
+    assert call(api, "GET", "/customers").status_code == 200
+
+
+def test_given_a_rotated_key_when_calling_then_the_old_one_is_refused_and_the_new_one_works(sandbox, api):
+    sandbox.rotate_key("shop-rotated-key")
+    assert call(api, "GET", "/customers").status_code == 401
+    assert call(api, "GET", "/customers", headers={"Authorization": "Bearer shop-rotated-key"}).status_code == 200
+
+
 def test_given_wrong_content_type_or_bad_json_when_posting_then_rejected_without_a_record(sandbox, api):
     as_form = call(api, "POST", "/customers", data="email=a@b.co",
                    headers={"Content-Type": "application/x-www-form-urlencoded"})

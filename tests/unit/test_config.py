@@ -93,7 +93,9 @@ def test_given_secrets_in_ssm_when_read_then_powertools_parameters_fetches_them_
     Config.from_env(NEEDED)
     assert fetched == []  # reading the configuration reads no secret
     assert secret("WAVE_TOKEN") == "s3cret" and optional_secret("WEBHOOK_SECRET_PREVIOUS") is None
-    assert fetched == [("/shopwave/wave-token", {"decrypt": True, "max_age": SECRET_MAX_AGE_SECONDS})]
+    assert fetched == [("/shopwave/wave-token", {"decrypt": True, "max_age": SECRET_MAX_AGE_SECONDS, "force_fetch": False})]
+    assert secret("WAVE_TOKEN", fresh=True) == "s3cret"  # read past the cache: the system refused the cached one
+    assert fetched[-1] == ("/shopwave/wave-token", {"decrypt": True, "max_age": SECRET_MAX_AGE_SECONDS, "force_fetch": True})
     assert SECRET_MAX_AGE_SECONDS == 5 * 60 and "cached 5 minutes" in readme_rows()["WAVE_TOKEN_PARAM"]
     with pytest.raises(RuntimeError, match="missing setting WEBSHOP_API_KEY_PARAM"):
         secret("WEBSHOP_API_KEY")

@@ -110,3 +110,20 @@ def test_given_a_record_parked_when_the_sweep_goes_on_then_the_watermark_passes_
     assert first.created == 1 and first.parked == 1
     assert [c["email"] for c in world.wave.customers()] == ["good@example.com"]
     assert world.run("customer_to_wave").read == 0  # not re-read, and not retried before it is due
+
+
+def test_given_wave_refusing_the_token_while_an_orders_customer_is_synced_first_when_swept_then_nothing_is_parked(world):
+    """A dependency's outage is the run's outage: the order is not parked as waiting for its customer."""
+    from shopwave.clients.errors import AuthenticationFailed
+
+    _, _, _, order = seed_order(world)
+    refused = AuthenticationFailed("Wave refused the token: HTTP 401")
+    refused.system = "Wave"
+    world.sides["wave"].faults.fail("create", refused, times=1)
+
+    stopped = world.run("order_to_wave")
+
+    assert stopped.failures and stopped.parked == 0 and stopped.credentials_refused == ["Wave"]
+    assert all(world.store.parked(flow) == [] for flow in FLOWS)
+    world.settle()
+    assert world.wave_record("order", order["id"]) is not None

@@ -3,10 +3,12 @@ process (`runtime.current()` reads it when it builds the runtime on the first in
 every variable's name and default written once, here. README.md's "Configuration" table is its
 documentation; tests/unit/test_config.py keeps the two in agreement.
 
-Secrets are not part of it: `secret` and `optional_secret` fetch them when first needed, given
-directly (WAVE_TOKEN, ... on a laptop) or by the name of an SSM SecureString (WAVE_TOKEN_PARAM,
-... in AWS) through Powertools Parameters, cached for SECRET_MAX_AGE_SECONDS. Secret values are
-never logged or put in a repr.
+Secrets are not part of it: `secret` and `optional_secret` read them each time they are needed
+(the clients on every request, through `secret_reader`), given directly (WAVE_TOKEN, ... on a
+laptop) or by the name of an SSM SecureString (WAVE_TOKEN_PARAM, ... in AWS) through Powertools
+Parameters, cached for SECRET_MAX_AGE_SECONDS: a rotated secret is picked up within that time
+without a new process (at once when the system refuses the cached one). Secret values are never
+logged or put in a repr.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import json
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 from .wave.limits import WAVE_MAX_PAGE_SIZE
 
@@ -24,8 +26,9 @@ REQUIRED = MISSING
 
 
 # ------------------------------------------------------------------------------------ secrets
-def secret(name: str) -> str:
-    """`NAME` from the environment, else the SSM SecureString named by `NAME_PARAM`."""
+def secret(name: str, *, fresh: bool = False) -> str:
+    """`NAME` from the environment, else the SSM SecureString named by `NAME_PARAM` (Powertools'
+    cache, SECRET_MAX_AGE_SECONDS old at most; `fresh` reads past it)."""
     direct = os.environ.get(name)
     if direct:
         return direct
@@ -34,7 +37,21 @@ def secret(name: str) -> str:
         raise RuntimeError(f"missing setting {name}_PARAM")
     from aws_lambda_powertools.utilities import parameters  # only where secrets live in SSM
 
-    return parameters.get_parameter(parameter, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+    return parameters.get_parameter(parameter, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS, force_fetch=fresh)
+
+
+class SecretReader(Protocol):
+    def __call__(self, fresh: bool = False) -> str: ...
+
+
+def secret_reader(name: str) -> SecretReader:
+    """What a client calls on every request for the secret `NAME` (see `secret`)."""
+
+    def read(fresh: bool = False) -> str:
+        return secret(name, fresh=fresh)
+
+    read.__qualname__ = f"secret_reader({name!r})"  # a repr names the secret, never its value
+    return read
 
 
 def optional_secret(name: str) -> str | None:

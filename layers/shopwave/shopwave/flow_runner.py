@@ -5,7 +5,7 @@ gives a function: an EventBridge schedule (`EventBridgeEvent`) and, for the thre
 the REST API's proxy integration (`APIGatewayProxyEvent`). Anything else is refused as an error.
 
 A system the flow depends on being unavailable (Wave, the webshop, DynamoDB, the parameter
-store) is never an unexplained error. A webhook answers 503 with the system's name and is not
+store), or refusing the sync's token or key, is never an unexplained error, and parks nothing. A webhook answers 503 with the system's name and is not
 remembered as done, so the webshop retries it. A sweep keeps its watermark, logs which system
 stopped it, emits `SweepsFailed` and then fails the invocation, so Lambda's retries, the
 on-failure destination and the failed-sweep alarms see the outage.
@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, EventBridgeEvent
 
 from . import runtime, webhook
-from .clients.errors import Unavailable
+from .clients.errors import AuthenticationFailed, Unavailable
 from .wave.client import WaveTransportError
 from .webshop.client import WebshopTransportError
 from .config import optional_secret, secret
@@ -82,12 +82,14 @@ def parse_event(event: Any) -> APIGatewayProxyEvent | EventBridgeEvent:
 # ----------------------------------------------------------------------------- outages
 class SystemUnavailable(Exception):
     """A system the flow depends on cannot be reached now: nothing was remembered as done, the
-    watermark stays, and a retry (the webshop's, Lambda's, the next schedule) goes on."""
+    watermark stays, and a retry (the webshop's, Lambda's, the next schedule) goes on.
+    `credentials_refused`: it refused the sync's token or key, and only a valid secret ends it."""
     system = "a system"
 
-    def __init__(self, detail: str):
-        super().__init__(f"{self.system} unavailable: {detail}")
+    def __init__(self, detail: str, *, credentials_refused: bool = False):
+        super().__init__(f"{self.system} {'refused the credentials' if credentials_refused else 'unavailable'}: {detail}")
         self.detail = detail
+        self.credentials_refused = credentials_refused
 
 
 # Also the client's transport errors, as a failed page read has always raised: whoever handles
@@ -123,7 +125,7 @@ def unavailable(exc: BaseException) -> SystemUnavailable | None:
         if isinstance(cause, SystemUnavailable):
             return cause
         if isinstance(cause, Unavailable):  # a client's outage, in the shared vocabulary
-            return _kind_for(cause.system)(str(cause))
+            return _kind_for(cause.system)(str(cause), credentials_refused=isinstance(cause, AuthenticationFailed))
     if not any(_transient_aws(cause) for cause in chain):
         return None  # e.g. AccessDenied, a missing table or parameter: a deployment to fix, not to wait out
     names = {type(cause).__name__ for cause in chain}
@@ -179,9 +181,10 @@ def _kind_for(system: str) -> type[SystemUnavailable]:
 
 def _from_report(report: Report) -> SystemUnavailable:
     """The outage that stopped the engine's run: the first system its report names decides the type."""
-    kind = _kind_for(next(iter(report.unavailable), ""))
+    system = next(iter(report.unavailable), "")
     failures = report.failures
-    return kind("; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""))
+    return _kind_for(system)("; ".join(failures[:5]) + (f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""),
+                             credentials_refused=system in report.credentials_refused)
 
 
 # ------------------------------------------------------------------------------- sweeps
@@ -223,10 +226,21 @@ def _sweep(flow, context) -> dict:
     return body
 
 
+# The secret an operator replaces when a system refuses the sync's credentials (README: Operating it).
+SECRET_OF = {WaveTransportError.system: "WAVE_TOKEN", WebshopTransportError.system: "WEBSHOP_API_KEY"}
+
+
 def _sweep_failed(down: SystemUnavailable) -> None:
-    """Said before the invocation fails; the metric is flushed by `log_metrics` all the same."""
-    logger.error(f"sweep stopped: {down.system} unavailable; the watermark stays and the next run goes on",
-                 extra={"system": down.system, "reason": down.detail})
+    """Said once, before the invocation fails; the metric is flushed by `log_metrics` all the same."""
+    if down.credentials_refused:
+        name = SECRET_OF.get(down.system, "its secret")
+        logger.error(f"sweep stopped: {down.system} refused the sync's credentials (revoked, expired or rotated); "
+                     f"nothing was parked and the watermark stays; put a valid one in {name} (or the SSM parameter "
+                     f"{name}_PARAM names) and the next run goes on",
+                     extra={"system": down.system, "reason": down.detail, "credentials_refused": True})
+    else:
+        logger.error(f"sweep stopped: {down.system} unavailable; the watermark stays and the next run goes on",
+                     extra={"system": down.system, "reason": down.detail})
     count(SWEEPS_FAILED, 1)
 
 
@@ -239,8 +253,9 @@ def _webhook(flow, event: APIGatewayProxyEvent, context) -> dict:
         down = unavailable(exc)
         if down is None:
             raise
-        logger.warning(f"webhook not synced now: {down.system} unavailable; the webshop should retry",
-                       extra={"system": down.system, "reason": down.detail})
+        logger.warning(f"webhook not synced now: {down.system} "
+                       f"{'refused the sync credentials' if down.credentials_refused else 'unavailable'}; the webshop should retry",
+                       extra={"system": down.system, "reason": down.detail, "credentials_refused": down.credentials_refused})
         return _response(503, {"error": f"{down.system} is unavailable; retry the delivery later"})
 
 

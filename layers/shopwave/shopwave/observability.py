@@ -15,7 +15,7 @@ only when non-zero: a quiet sweep publishes none.
 - ParkedRecords: a record the sync could not carry (refused, a missing dependency) waits for an
   operator; ParkedRecordsAlarm.
 - SweepsFailed: a sweep stopped because a system it needs (Wave, the webshop, DynamoDB, SSM) was
-  unavailable; SweepsFailedAlarm fires when that lasts, before FailedInvocationsAlarm sees the
+  unavailable or refused the sync's credentials (a revoked token: the log line says which); SweepsFailedAlarm fires when that lasts, before FailedInvocationsAlarm sees the
   attempts Lambda gave up on.
 
 Considered and left to free sources:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 
-from .config import Config, secret
+from .config import Config, secret_reader
 from .engine import Engine
 from .wave.catalog import WaveCatalog
 from .wave.client import WaveClient
@@ -22,9 +22,9 @@ class Runtime:
         self.config = config
         bind(config.tables.links, config.tables.state)
         http = {"timeout": (5, config.http.read_timeout), "backoff_factor": config.http.backoff_factor}
-        self.wave = WaveClient(config.wave.api_url, secret("WAVE_TOKEN"), config.wave.business_id,
+        self.wave = WaveClient(config.wave.api_url, secret_reader("WAVE_TOKEN"), config.wave.business_id,
                                max_rps=config.wave.max_rps, page_size=config.sync.page_size, **http)
-        self.webshop = WebshopClient(config.webshop.api_url, secret("WEBSHOP_API_KEY"), max_rps=config.webshop.max_rps,
+        self.webshop = WebshopClient(config.webshop.api_url, secret_reader("WEBSHOP_API_KEY"), max_rps=config.webshop.max_rps,
                                      page_size=config.sync.page_size, **http)
         sync, options = config.sync, config.options
         self.store = StateStore(park_backoff=timedelta(seconds=sync.park_backoff), park_max_attempts=sync.park_max_attempts)

@@ -90,7 +90,7 @@ class RecordSync:
         for entity, side, record_id in unlinked:
             logger.info("syncing a dependency first", extra={"entity": entity, "record_id": record_id})
             self.report.dependencies += 1
-            self.engine.sync_ids(self.engine.flow_for(entity, side), [record_id], self.ctx)
+            self.engine.sync_ids(self.engine.flow_for(entity, side), [record_id], self.ctx, raise_outage=True)
             if not self.ctx.linked(entity, side, record_id):
                 raise MissingDependency(entity, side, record_id)  # parked or refused: this record waits
         return bool(unlinked)

@@ -28,6 +28,7 @@ class Report:
     busy: bool = False  # another sweep of this flow was running: this one did nothing
     failures: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)  # the systems that stopped the run (Unavailable.system)
+    credentials_refused: list[str] = field(default_factory=list)  # of those, the ones that refused the sync's secret
     # One entry per record written: {"source_id", "target_id", "action", "fields"} (names, never
     # values). Kept out of as_dict(): a backfill's list does not belong in one log line.
     changes: list[dict] = field(default_factory=list)
@@ -51,6 +52,7 @@ class Report:
                 setattr(self, name, getattr(self, name) + value)
         self.failures += other.failures
         self.unavailable += [system for system in other.unavailable if system not in self.unavailable]
+        self.credentials_refused += [s for s in other.credentials_refused if s not in self.credentials_refused]
         self.changes += other.changes
         self.stopped_early |= other.stopped_early
         self.busy |= other.busy

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Iterator
 
+from ..clients.errors import AuthenticationFailed, Unavailable
 from ..mapping import state_hash
 from ..mapping.context import SyncContext
 from ..state import Link
@@ -29,11 +30,22 @@ logger = logging.getLogger("shopwave.engine")
 
 
 class Run:
-    """One flow's run: its report and context, the ids it has parked, and when to stop taking work."""
+    """One flow's run: its report and context, the ids it has parked, when to stop taking work,
+    and the outage that stopped it, if one did."""
 
     def __init__(self, flow: Flow, ctx: SyncContext, parked: set[str], out_of_time: Callable[[], bool] = lambda: False):
         self.flow, self.ctx, self.parked, self.out_of_time = flow, ctx, parked, out_of_time
         self.report = Report(flow.name)
+        self.outage: Unavailable | None = None
+
+    def stopped_by(self, exc: Unavailable, report: Report, what: str) -> None:
+        """A system is unavailable (down, or refusing the sync's credentials): said once in the
+        report; nothing is parked for it."""
+        self.outage = self.outage or exc
+        report.failures.append(f"{what}: {exc}")
+        report.unavailable.append(exc.system)
+        if isinstance(exc, AuthenticationFailed):
+            report.credentials_refused.append(exc.system)
 
 
 class Engine:
@@ -112,14 +124,18 @@ class Engine:
                 return False
         return True
 
-    def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None) -> Report:
+    def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None, *,
+                 raise_outage: bool = False) -> Report:
         """Sync named records now (a webhook, a dependency): fetched fresh, so a stale or
-        repeated delivery writes nothing stale."""
+        repeated delivery writes nothing stale. With `raise_outage`, a system that stopped the
+        run raises (a dependency's outage stops its dependent's run too, rather than parking it)."""
         run = Run(flow, ctx or self._context(), {p.source_id for p in self.store.parked(flow.name)})
         ids = list(ids)
         records = self.sides[flow.source].fetch_many(flow.entity, ids)
         self._sync_page(run, [records[i] for i in ids if i in records])
         run.report.skipped += len([i for i in ids if i not in records])
+        if raise_outage and run.outage is not None:
+            raise run.outage
         return run.report
 
     # page ----------------------------------------------------------------------------------
@@ -138,8 +154,7 @@ class Engine:
         try:
             ahead = self._read_ahead(flow, changed, unlinked)
         except STOPS_THE_RUN as exc:
-            run.report.failures.append(f"{flow.name}: reading the page's counterparts: {exc}")
-            run.report.unavailable.append(exc.system)
+            run.stopped_by(exc, run.report, f"{flow.name}: reading the page's counterparts")
             logger.warning("system unavailable; stopping this run", extra={"error": str(exc)})
             return []  # as if its first record had failed: nothing handled, the watermark stays
         ctx.prefetch([ref for r in ahead.counterparts.values() for ref in references(mapping, flow.target, r, ctx)])
@@ -174,8 +189,7 @@ class Engine:
                 run.parked.discard(record.record_id)
                 part.unparked += 1
         except STOPS_THE_RUN as exc:
-            part.failures.append(f"{flow.name} {record.record_id}: {exc}")
-            part.unavailable.append(exc.system)
+            run.stopped_by(exc, part, f"{flow.name} {record.record_id}")
             logger.warning("system unavailable; stopping this run", extra={"record_id": record.record_id, "error": str(exc)})
             return False, part
         except PARKS_THE_RECORD as exc:

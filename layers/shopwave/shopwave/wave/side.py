@@ -80,11 +80,14 @@ class WaveSide:
         return self.fetch_many(entity, [record_id]).get(record_id)
 
     def fetch_many(self, entity: Entity, ids: list[str]) -> dict[str, Record]:
+        """The records Wave has of `ids`, one aliased request per `fetch_batch`. An id Wave answers
+        NOT_FOUND (deleted in Wave) is left out, as one answered null: a missing counterpart, for
+        the entity's delete policy, while the rest of the batch is used."""
         found: dict[str, Record] = {}
         for start in range(0, len(ids), self.fetch_batch):
             chunk = ids[start:start + self.fetch_batch]
-            data = self.client.query(ops.get_many_document(entity.wave, len(chunk)),
-                                     {f"id{i}": record_id for i, record_id in enumerate(chunk)})
+            data, _missing = self.client.query_partial(ops.get_many_document(entity.wave, len(chunk)),
+                                                       {f"id{i}": record_id for i, record_id in enumerate(chunk)})
             business = data.get("business") or {}
             for i in range(len(chunk)):
                 record = business.get(f"r{i}")

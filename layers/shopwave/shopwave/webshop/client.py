@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import requests
 
-from ..clients.errors import Refused, Stale, Unavailable
+from ..clients.errors import AuthenticationFailed, Refused, Stale, Unavailable
 from ..clients.ratelimit import RateLimiter
 from ..clients.http import RETRYABLE_STATUS, CallCounter, attempts_made, session
 from ..config import WEBSHOP_MAX_PAGE_SIZE
@@ -23,6 +23,10 @@ class WebshopTransportError(WebshopError, Unavailable):
     system = "webshop"
 
 
+class WebshopAuthenticationFailed(WebshopTransportError, AuthenticationFailed):
+    """401/403: the webshop refused the API key (revoked, expired or rotated), for every request alike."""
+
+
 class WebshopInputError(WebshopError, Refused):
     """400/409/422: the webshop refuses this write; retrying the same write won't help."""
 
@@ -32,14 +36,17 @@ class WebshopStale(WebshopError, Stale):
 
 
 class WebshopClient:
-    def __init__(self, base_url: str, api_key: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
+    """`api_key` is the key, or what reads it (config.secret_reader: called per request, with
+    `fresh=True` to read past its cache once the webshop refuses the one it gave)."""
+
+    def __init__(self, base_url: str, api_key: str | Callable[..., str], *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
                  max_rps: float | None = None, page_size: int = 100):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.page_size = page_size
         self.calls = CallCounter()
         self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        self._api_key = api_key if callable(api_key) else (lambda fresh=False: api_key)
         # Every write is safe to repeat: POST carries an Idempotency-Key, PATCH an If-Match.
         self._session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
 
@@ -74,7 +81,19 @@ class WebshopClient:
                 return
 
     def _request(self, method: str, path: str, *, params=None, json_body=None, headers=None, missing_ok=False):
-        all_headers = {**self._headers, **(headers or {})}
+        key = self._api_key()
+        try:
+            return self._send(method, path, key, params=params, json_body=json_body, headers=headers, missing_ok=missing_ok)
+        except WebshopAuthenticationFailed:
+            # A refused key did nothing: if the secret was rotated since it was cached, the new
+            # one is tried once, so a rotation needs no new process.
+            fresh = self._api_key(fresh=True)
+            if fresh == key:
+                raise
+            return self._send(method, path, fresh, params=params, json_body=json_body, headers=headers, missing_ok=missing_ok)
+
+    def _send(self, method: str, path: str, key: str, *, params, json_body, headers, missing_ok):
+        all_headers = {"Authorization": f"Bearer {key}", "Accept": "application/json", **(headers or {})}
         data = None
         if json_body is not None:
             data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -88,6 +107,8 @@ class WebshopClient:
             raise WebshopTransportError(f"webshop unreachable: {type(exc).__name__}") from None
         self.calls.add(attempts_made(response), write=method != "GET")
         status = response.status_code
+        if status in (401, 403):
+            raise WebshopAuthenticationFailed(f"the webshop refused the API key: HTTP {status}")
         if status == 404 and missing_ok:
             return None
         if status in RETRYABLE_STATUS:
