@@ -266,7 +266,10 @@ def test_given_real_template_when_devstack_reads_functions_then_routes_schedules
     assert set(specs) == set(FUNCTIONS)
     for function, (folder, _, route) in FLOW_FUNCTIONS.items():
         assert specs[function].routes == ([("POST", route)] if route else [])
-        assert specs[function].schedules == ["rate(5 minutes)"]
+        # a flow that reads Wave also runs its daily reconciliation pass, the event its Input
+        assert specs[function].schedules == ["rate(5 minutes)"] + ([] if route else ["rate(1 day)"])
+        assert [json.loads(i)["detail"] if i else None for i in specs[function].schedule_inputs] == (
+            [None] + ([] if route else [{"sweep": "reconcile"}]))
         assert specs[function].code_dir == ROOT / "functions" / folder
     wave = specs["CustomerToWaveFunction"]
     assert wave.code_dir == ROOT / "functions/customer_to_wave"
