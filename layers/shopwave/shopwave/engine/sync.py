@@ -134,8 +134,10 @@ class Engine:
             if run.out_of_time():
                 run.report.stopped_early = True
                 return False
-        if window and mark.ts is not None and since is not None and since < mark.ts and mark.read_at != began:
-            mark.read_at = began  # the window was read again to its end: what it held by now is seen
+        if window and mark.ts is not None and since is not None and since < mark.ts <= timestamps.minus(began, window):
+            # The window was read again to its end, long enough after the watermark's last record
+            # that nothing before it can still land: the next sweeps start at the watermark itself.
+            mark.read_at = began
             self.store.save_watermark(bookmark, mark)
         return True
 
