@@ -157,6 +157,10 @@ class WaveSandbox:
         """Wave's clock moves on `seconds` (stamps of later writes)."""
         self.store.clock.advance(seconds)
 
+    def hold_clock(self, held: bool = True) -> None:
+        """Wave's clock stops (every write shares one instant) until `hold_clock(False)`."""
+        self.store.clock.hold(held)
+
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
 

@@ -37,12 +37,18 @@ class StampingClock:
 
     def __init__(self, inner, undocumented: Undocumented):
         self.inner, self.undocumented, self.offset_ms = inner, undocumented, 0
+        self.held_ms: int | None = None
 
     def advance(self, seconds: float) -> None:
         self.offset_ms += int(seconds * 1000)
 
+    def hold(self, held: bool = True) -> None:
+        """Stop Wave's clock where it is (writes share its instant, e.g. one second) or let it go on."""
+        self.held_ms = self.inner.now_ms() if held else None
+
     def now_ms(self) -> int:
-        return self.undocumented.cut(self.inner.now_ms() + self.offset_ms)
+        moment = self.held_ms if self.held_ms is not None else self.inner.now_ms()
+        return self.undocumented.cut(moment + self.offset_ms)
 
     def now(self) -> str:
         ms = self.now_ms()
