@@ -154,7 +154,8 @@ class WaveSandbox:
             played.payments_bump_modified_at = payments_bump_modified_at
 
     def advance_clock(self, seconds: float) -> None:
-        """Wave's clock moves on `seconds` (stamps of later writes)."""
+        """Wave's clock moves on `seconds` (stamps of later writes); negative sets it back (records
+        seeded as if last changed a while ago)."""
         self.store.clock.advance(seconds)
 
     def hold_clock(self, held: bool = True) -> None:
