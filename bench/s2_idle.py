@@ -163,7 +163,9 @@ def run(sec2: Section, sec7: Section | None, quick: bool) -> None:
              f"from each webshop record's canonical state (`mapping.canonical` then `mapping.payload`), links with "
              f"the layer's `Link` written as `LinkItem`s in batch writes (one `StateStore.save_link` transaction per "
              f"link would take minutes); every flow's watermark (both Wave product partitions) set to now "
-             f"({mark}), 1.2 s after the last record so the webshop pager's 1 s overlap re-reads nothing. "
+             f"({mark}), 1.2 s after the last record so the webshop pager's 1 s overlap re-reads nothing; Wave's clock "
+             f"set back {WAVE_AGE // 60} minutes for the seeding, so its records are older than the sweeps' "
+             f"{300 // 60}-minute overlap (WAVE_SWEEP_OVERLAP_SECONDS), as an idle business's are. "
              f"Seeding took " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + ".", "",
              "One idle cycle of all six flows:", "")
     rows = []
