@@ -249,9 +249,15 @@ class LocalGateway:
                 log.error("on_result failed:\n%s", traceback.format_exc())
         return result
 
-    def fire_schedule(self, logical_id: str, index: int = 0) -> Any:
-        rule = self.specs[logical_id].schedule_rules[index]
-        return self.invoke(logical_id, scheduled_event(f"{DEFAULT_TABLE_PREFIX}{rule}"))
+    def fire_schedule(self, logical_id: str, index: int | str = 0) -> Any:
+        """Fire one of the function's schedules (its index, or its event's name: "Reconcile"). A rule
+        with an Input sends that text as the event, as EventBridge does; otherwise a Scheduled Event."""
+        spec = self.specs[logical_id]
+        if isinstance(index, str):
+            index = spec.schedule_rules.index(logical_id + index)
+        given = spec.schedule_inputs[index] if index < len(spec.schedule_inputs) else None
+        rule = spec.schedule_rules[index]
+        return self.invoke(logical_id, json.loads(given) if given else scheduled_event(f"{DEFAULT_TABLE_PREFIX}{rule}"))
 
     # ---------------------------------------------------------------- HTTP
     def handle_http(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,

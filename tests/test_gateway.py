@@ -55,6 +55,11 @@ Resources:
         Sweep:
           Type: Schedule
           Properties: {Schedule: !Ref ToySchedule}
+        Reconcile:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+            Input: '{"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {"sweep": "reconcile"}}'
   OtherFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -221,6 +226,16 @@ def test_given_schedule_when_fired_then_handler_gets_a_scheduled_event_and_a_con
     assert event["detail"] == {} and event["resources"][0].endswith(":rule/shopwave-local-EchoFunctionSweep")
     assert set(event) >= {"version", "id", "account", "time", "region"}
     assert 29_000 < result["remaining"] <= 30_000   # Timeout: 30 from Globals
+
+
+def test_given_a_schedule_with_an_input_when_fired_then_the_handler_gets_that_input_as_its_event(gateway):
+    # EventBridge sends a target's Input as the event itself (the Reconcile schedule in template.yaml)
+    by_name = gateway.fire_schedule("EchoFunction", "Reconcile")["event"]
+    by_index = gateway.fire_schedule("EchoFunction", 1)["event"]
+
+    assert by_name == by_index == {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+                                   "detail": {"sweep": "reconcile"}}
+    assert gateway.schedule_interval("EchoFunction", 1) == 86400
 
 
 def test_given_gateway_when_invoked_then_env_comes_from_template_and_caller_and_stop_restores_it(toy):

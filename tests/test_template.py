@@ -266,7 +266,10 @@ def test_given_real_template_when_devstack_reads_functions_then_routes_schedules
     assert set(specs) == set(FUNCTIONS)
     for function, (folder, _, route) in FLOW_FUNCTIONS.items():
         assert specs[function].routes == ([("POST", route)] if route else [])
-        assert specs[function].schedules == ["rate(5 minutes)"]
+        # a flow that reads Wave also runs its daily reconciliation pass, the event its Input
+        assert specs[function].schedules == ["rate(5 minutes)"] + ([] if route else ["rate(1 day)"])
+        assert [json.loads(i)["detail"] if i else None for i in specs[function].schedule_inputs] == (
+            [None] + ([] if route else [{"sweep": "reconcile"}]))
         assert specs[function].code_dir == ROOT / "functions" / folder
     wave = specs["CustomerToWaveFunction"]
     assert wave.code_dir == ROOT / "functions/customer_to_wave"
@@ -327,6 +330,28 @@ def test_given_a_template_drifting_from_the_registry_when_checked_then_each_drif
     assert found[2].startswith("OrderToWaveFunction (order_to_wave): its schedule is [{'Ref': 'ProductSyncSchedule'}]")
     assert found[3] == ("InvoiceToWebshopFunction (invoice_to_webshop): it shares the log group OrderToWaveLogGroup "
                         "with OrderToWaveFunction")
+
+
+def test_given_a_wave_reading_function_without_its_reconcile_schedule_or_a_shop_reading_one_with_it_when_checked_then_both_are_named(template):
+    drifted = copy.deepcopy(template)
+    resources = drifted["Resources"]
+    reconcile = resources["InvoiceToWebshopFunction"]["Properties"]["Events"].pop("Reconcile")
+    resources["OrderToWaveFunction"]["Properties"]["Events"]["Reconcile"] = reconcile
+    assert template_disagreements(FLOWS, drifted) == [
+        "OrderToWaveFunction (order_to_wave): its reconciliation schedules are [{'Ref': 'ReconcileSchedule'}], not none",
+        "InvoiceToWebshopFunction (invoice_to_webshop): its reconciliation schedules are [], not one on !Ref ReconcileSchedule"]
+
+
+def test_given_the_reconcile_event_when_read_then_it_is_the_schedules_input_a_scheduled_event_asking_for_the_pass(template):
+    from shopwave.engine import SweepMode
+    from shopwave.flow_runner import parse_event, sweep_mode
+
+    event = json.loads((ROOT / "events/reconcile.json").read_text())
+    inputs = {json.dumps(json.loads(v["Properties"]["Events"]["Reconcile"]["Properties"]["Input"]), sort_keys=True)
+              for v in template["Resources"].values() if "Reconcile" in v.get("Properties", {}).get("Events", {})}
+    assert inputs == {json.dumps(event, sort_keys=True)}
+    assert sweep_mode(parse_event(event)) is SweepMode.RECONCILE
+    assert sweep_mode(parse_event(json.loads((ROOT / "events/schedule.json").read_text()))) is SweepMode.INCREMENTAL
 
 
 # ------------------------------------------------------------------------------------- events/

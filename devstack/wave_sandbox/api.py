@@ -152,8 +152,8 @@ class Api:
     def _filter_sort(self, records, args: dict, default_sort=("CREATED_AT_DESC",)) -> list:
         after, before = args.get("modifiedAtAfter"), args.get("modifiedAtBefore")
         if after is not None:
-            after_ms = _ms(after, "modifiedAtAfter")
-            records = [r for r in records if util.parse_datetime_ms(r["modifiedAt"]) > after_ms]
+            _ms(after, "modifiedAtAfter")  # refused if not a date-time
+            records = [r for r in records if self.s.undocumented.after(r["modifiedAt"], after)]
         if before is not None:
             before_ms = _ms(before, "modifiedAtBefore")
             records = [r for r in records if util.parse_datetime_ms(r["modifiedAt"]) < before_ms]

@@ -13,6 +13,7 @@ from graphql import GraphQLError, OperationDefinitionNode, execute, get_operatio
 from .api import MAX_PAGE_SIZE, Api
 from .schema import build_executable_schema
 from .store import Store
+from .undocumented import PRECISIONS
 
 PATH = "/graphql/public"
 _EXEC_SCHEMA = None
@@ -183,6 +184,29 @@ class WaveSandbox:
         """The next `count` requests answer HTTP 200 with `{"data": null, "errors": [{..., code}]}`."""
         with self._control:
             self._graphql_errors.extend([code] * count)
+
+    def play_undocumented(self, *, precision: str | None = None, after_inclusive: bool | None = None,
+                          payments_bump_modified_at: bool | None = None) -> None:
+        """Play one answer of each fact Wave does not document (undocumented.py); None keeps the
+        current one. `reset()` goes back to milliseconds, exclusive `after`, payments that bump."""
+        played = self.store.undocumented
+        if precision is not None:
+            if precision not in PRECISIONS:
+                raise ValueError(f"precision must be one of {PRECISIONS}")
+            played.precision = precision
+        if after_inclusive is not None:
+            played.after_inclusive = after_inclusive
+        if payments_bump_modified_at is not None:
+            played.payments_bump_modified_at = payments_bump_modified_at
+
+    def advance_clock(self, seconds: float) -> None:
+        """Wave's clock moves on `seconds` (stamps of later writes); negative sets it back (records
+        seeded as if last changed a while ago)."""
+        self.store.clock.advance(seconds)
+
+    def hold_clock(self, held: bool = True) -> None:
+        """Wave's clock stops (every write shares one instant) until `hold_clock(False)`."""
+        self.store.clock.hold(held)
 
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)

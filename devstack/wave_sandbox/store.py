@@ -14,6 +14,7 @@ from . import util
 from .errors import InputErrors, input_error  # noqa: F401  (re-exported)
 from .invoices import InvoiceMixin
 from .payments import PaymentMixin
+from .undocumented import StampingClock, Undocumented
 from .util import ABSURD
 
 
@@ -45,6 +46,7 @@ class Store(InvoiceMixin, PaymentMixin):
     def __init__(self, business_id: str | None = None, currency: str = "CAD",
                  name: str = "Sandbox Business"):
         self.lock = threading.RLock()
+        self.undocumented = Undocumented()  # switches: WaveSandbox.play_undocumented
         self.clock = util.Clock()
         now = self.clock.now()
         self.business = {"id": business_id or util.new_id("Business"), "name": name,
@@ -65,6 +67,15 @@ class Store(InvoiceMixin, PaymentMixin):
             self._seed_account(acc_name, subtype)
         self.default_income_account_id = next(iter(self.accounts_by_id))
         self.null_in_patch = "clears"  # switch (WaveSandbox.null_in_patch): what a null in a patch does
+
+    @property
+    def clock(self) -> StampingClock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, inner) -> None:
+        """Any clock with now()/now_ms() (a test's logical one too), stamped as Wave is played."""
+        self._clock = StampingClock(inner, self.undocumented)
 
     # ----- seed -------------------------------------------------------------------------
     def _seed_tax(self, name: str, abbr: str, rate: str, now: str) -> None:

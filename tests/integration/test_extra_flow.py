@@ -271,6 +271,11 @@ Resources:
           Type: Schedule
           Properties:
             Schedule: !Ref ServiceSyncSchedule
+        Reconcile:
+          Type: Schedule
+          Properties:
+            Schedule: !Ref ReconcileSchedule
+            Input: '{"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {"sweep": "reconcile"}}'
       Policies:
         - Statement:
             - Sid: Tables

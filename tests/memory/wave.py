@@ -79,17 +79,19 @@ class MemoryWaveSide(WaveSide):
         return list(entity.wave.read.partitions)
 
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
-        """Keyset pages by (cursor field, id) from the cursor's overlap before `since`, each read
+        """Keyset pages by (cursor field, id) from the cursor's overlap before `since` (filtered as
+        the sandbox plays Wave's `modifiedAtAfter`: its precision and inclusiveness), each read
         afresh: a record modified meanwhile moves behind the key and comes again, none is skipped."""
         page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
         cursor = entity.wave.read.cursor
-        overlap_ms = cursor.overlap // timedelta(milliseconds=1)
-        after: tuple[int, str] = (_ms(since) - overlap_ms, "\uffff") if since else (-1, "")
+        bound = timestamps.wave_format(timestamps.minus(since, cursor.overlap)) if since else None
+        after: tuple[int, str] = (-1, "")
         while True:
             self.faults.check("pages")
             with self.store.lock:
                 page = [self.store.copy(r) for r in self._listed(entity, partition)
-                        if (_ms(r[cursor.field]), r["id"]) > after][:page_size]
+                        if (_ms(r[cursor.field]), r["id"]) > after
+                        and (bound is None or self.store.undocumented.after(r[cursor.field], bound))][:page_size]
             yield page
             if len(page) < page_size:
                 return

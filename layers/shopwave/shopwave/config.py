@@ -134,6 +134,9 @@ class WaveSettings(Section):
     api_url: str = setting("WAVE_API_URL", "https://gql.waveapps.com/graphql/public")
     business_id: str = setting("WAVE_BUSINESS_ID")
     max_rps: float = setting("WAVE_MAX_RPS", 0.0)  # 0: no client-side limit (429s are honoured anyway)
+    # How far before its watermark a Wave sweep reads again (modifiedAt's precision and
+    # modifiedAtAfter's inclusiveness are undocumented; a late commit): hash-skip writes nothing.
+    sweep_overlap: float = setting("WAVE_SWEEP_OVERLAP_SECONDS", 300.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +166,7 @@ class SyncSettings(Section):
     claim_lease: float = setting("CLAIM_LEASE_SECONDS", 60.0)
     claim_wait: float = setting("CLAIM_WAIT_SECONDS", 10.0)
     sweep_lease: float = setting("SWEEP_LEASE_SECONDS", 900.0)
+    reconcile_page_size: int = setting("RECONCILE_PAGE_SIZE", 200, _page_size)  # a reconciliation pass's pages
     park_backoff: float = setting("PARK_BACKOFF_SECONDS", 60.0)
     park_max_attempts: int = setting("PARK_MAX_ATTEMPTS", 10)
 

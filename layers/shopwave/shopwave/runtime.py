@@ -28,10 +28,11 @@ class Runtime:
                                      page_size=config.sync.page_size, **http)
         sync, options = config.sync, config.options
         self.store = StateStore(park_backoff=timedelta(seconds=sync.park_backoff), park_max_attempts=sync.park_max_attempts)
-        self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options)},
+        self.engine = Engine(self.store, {SHOP: ShopSide(self.webshop), WAVE: WaveSide(self.wave, options, timedelta(seconds=config.wave.sweep_overlap))},
                              flows=flow_for, catalog=WaveCatalog(self.wave, options, self.store), options=options,
                              claim_lease=timedelta(seconds=sync.claim_lease), claim_wait=sync.claim_wait,
-                             sweep_lease=timedelta(seconds=sync.sweep_lease), concurrency=sync.concurrency)
+                             sweep_lease=timedelta(seconds=sync.sweep_lease), concurrency=sync.concurrency,
+                             reconcile_page_size=sync.reconcile_page_size)
 
     def calls(self) -> dict[str, float]:
         """The clients' counters so far: API calls to each system, Wave's 429s and the seconds

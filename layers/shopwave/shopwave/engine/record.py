@@ -98,6 +98,8 @@ class RecordSync:
     def sync(self) -> None:
         deleted = (self.source.deleted(self.entity, self.record)
                    and self.entity.when_deleted_in(self.flow.source) is not WhenDeleted.KEEP_SYNCING)
+        if self.stale(self.link):
+            return
         if self.link is not None and not deleted and state_hash(self.state) == self.link.state_hash:
             self.report.echoes += 1
             return
@@ -111,6 +113,15 @@ class RecordSync:
             if not self.engine.usable(self.ahead, waited):
                 self.ahead = self.ahead.without_lookups()
             self.decide(deleted)
+
+    def stale(self, link: Link | None) -> bool:
+        """This read of the record is older than one its link has seen (a list re-read from a late
+        replica, a page read ahead while the other flow wrote it): writing it would undo a newer
+        version, so nothing is written. The same stamp is not older (coarse stamps are shared)."""
+        if link is None or self.source.stamp(self.entity, self.record) >= (link.seen_on(self.flow.source) or ""):
+            return False
+        self.report.stale += 1
+        return True
 
     def claim_key(self) -> str:
         """Both flows of a linked pair claim the same key (its anchor); an unlinked record its own."""
@@ -126,6 +137,8 @@ class RecordSync:
                 self.report.echoes += 1  # it already handled this version of the record, or a newer one
                 return
             self.state = self.mapping.canonical(self.flow.source, self.record, self.ctx, basis_of(fresh, self.flow.source))
+        elif self.stale(fresh):
+            return
         if deleted:
             self.on_deleted()
         elif self.link is None:

@@ -40,8 +40,10 @@ class WaveFilterPager:
             if len(records) < self.page_size:
                 return
             next_after = self._bound(last_seen)
-            if next_after == after:
-                page += 1  # a full page within one instant: only offsets can move past it
+            if after is not None and next_after <= after:
+                # a full page within one instant (or, inclusive, at the bound itself): the bound would
+                # not move forward, so only offsets can move past it; never back, never in place
+                page += 1
             else:
                 after, page = next_after, 1
 

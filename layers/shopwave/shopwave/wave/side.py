@@ -5,6 +5,7 @@ read-only resource, whose writes are refused) and `adopt`."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Iterator
 
 from ..clients.errors import Refused
@@ -30,11 +31,17 @@ class WaveSide:
     name = WAVE
     fetch_batch = 50
     look_up_batch = 25
+    # How far before the watermark a sweep reads again (WAVE_SWEEP_OVERLAP_SECONDS): Wave documents
+    # neither modifiedAt's precision nor whether modifiedAtAfter is inclusive, and a write may land
+    # after a later one was read. Hash-skip makes what is read again free of writes.
+    overlap = timedelta(seconds=300)
 
-    def __init__(self, client: WaveClient, options: Options | None = None):
+    def __init__(self, client: WaveClient, options: Options | None = None, overlap: timedelta | None = None):
         self.client = client
         self.options = options or Options()
         self.nulls_refused = False  # Wave refused a null in a patch: leave them out from now on (wave/clears.py)
+        if overlap is not None:
+            self.overlap = overlap
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -69,6 +76,9 @@ class WaveSide:
     @staticmethod
     def status_of(entity: Entity, record: Record) -> str:
         return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
+
+    def reread_window(self, entity: Entity) -> timedelta:
+        return self.overlap
 
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.read.partitions)
