@@ -41,13 +41,15 @@ class WaveInputError(WaveError, Refused):
 
 class WaveClient:
     def __init__(self, url: str, token: str, business_id: str, *, timeout: tuple[float, float] = (5, 30), backoff_factor: float = 0.25,
-                 max_rps: float | None = None, page_size: int = 100):
+                 max_rps: float | None = None, page_size: int = 100, budget=None):
         self.url = url
         self.business_id = business_id
         self.page_size = page_size  # records per page of a list query (SYNC_PAGE_SIZE)
         self.timeout = timeout
         self.calls = CallCounter()
-        self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process
+        # Every HTTP attempt waits its turn here: the deployment's SharedBudget (state/budget.py,
+        # across containers) where one is given, else a rate limit for this process's threads.
+        self.limiter = budget or RateLimiter(max_rps or None)
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         # Queries are safe to repeat; mutations are repeated only when Wave said it did nothing.
         self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
