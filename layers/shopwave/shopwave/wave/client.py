@@ -67,7 +67,7 @@ class WaveClient:
         return result
 
     def _post(self, s: requests.Session, document: str, variables: dict[str, Any], *, write: bool) -> dict[str, Any]:
-        self.limiter.acquire()
+        self.limiter.acquire()  # retries give their slot back and wait again inside (LimitedRetry)
         started = time.perf_counter()
         try:
             response = s.post(self.url, json={"query": document, "variables": variables},
@@ -75,6 +75,8 @@ class WaveClient:
         except requests.RequestException as exc:
             self.calls.add(1, write=write, seconds=time.perf_counter() - started)
             raise WaveTransportError(f"Wave unreachable: {type(exc).__name__}") from None
+        finally:
+            self.limiter.release()
         self.calls.add(attempts_made(response), write=write, throttled=throttled_answers(response),
                        seconds=time.perf_counter() - started)
         if response.status_code in RETRYABLE_STATUS:
