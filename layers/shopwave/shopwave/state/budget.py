@@ -26,7 +26,10 @@ from .models import BudgetItem
 
 GATE = "gate"
 COOL_DOWN_REFRESH = 0.5  # seconds a process trusts its last read of the gate when no rate is set
-POLL_FIRST, POLL_MAX = 0.005, 0.04  # waiting for a slot: first pause, longest pause (hand-off latency)
+# Waiting for a slot: first pause and longest pause between polls. With n waiters polling at random
+# phases a freed slot is seen within about POLL_MAX / n; longer pauses cost hand-off latency,
+# shorter ones DynamoDB reads (BENCHMARKS.md section 9).
+POLL_FIRST, POLL_MAX = 0.01, 0.1
 
 
 class BudgetUnavailable(Unavailable):
@@ -102,15 +105,31 @@ class SharedBudget:
         return f"{self._process}-{threading.get_ident()}"
 
     def _take_slot(self) -> int:
-        pause = POLL_FIRST
+        """One conditional update when a slot is free; else poll with one Query of the slots
+        (reads, not failing writes) and take one seen free or expired."""
         first = random.randrange(self.max_concurrency)
+        if self._try_slot(first):
+            return first
+        pause = POLL_FIRST
         while True:
-            for k in range(self.max_concurrency):
-                slot = (first + k) % self.max_concurrency
+            for slot in self._free_slots():
                 if self._try_slot(slot):
                     return slot
             self._sleep(pause * (0.5 + random.random()))  # jitter: waiters don't poll in step
             pause = min(pause * 2, POLL_MAX)
+
+    def _free_slots(self) -> list[int]:
+        now = self._clock()
+        self._count()
+        try:
+            held = {int(item.sk.split("#")[1]) for item in BudgetItem.query(
+                        self.pk, BudgetItem.sk.startswith("slot#"), consistent_read=True)
+                    if item.owner is not None and (item.lease_until or 0) >= now}
+        except PynamoDBException as exc:
+            raise BudgetUnavailable(f"Wave budget: {exc}") from None
+        free = [slot for slot in range(self.max_concurrency) if slot not in held]
+        random.shuffle(free)
+        return free
 
     def _try_slot(self, slot: int) -> bool:
         now = self._clock()
