@@ -60,6 +60,7 @@ class SharedBudget:
         self._cool_until = 0.0
         self._gate_read_at = float("-inf")
         self._queued = False  # which gate update to try first: the last one that worked
+        self._freed: int | None = None  # the slot this process gave back last: likely still free
 
     # ------------------------------------------------------------------------------- public
     def acquire(self) -> None:
@@ -82,6 +83,7 @@ class SharedBudget:
         try:
             self._update(slot, [BudgetItem.owner.remove(), BudgetItem.lease_until.remove()],
                          BudgetItem.owner == self._owner())
+            self._freed = slot  # the next thread of this process tries it first
         except UpdateError as exc:
             if not _conflict(exc):  # a conflict: the lease ran out and another caller holds it now
                 raise BudgetUnavailable(f"Wave budget: {exc}") from None
@@ -107,7 +109,8 @@ class SharedBudget:
     def _take_slot(self) -> int:
         """One conditional update when a slot is free; else poll with one Query of the slots
         (reads, not failing writes) and take one seen free or expired."""
-        first = random.randrange(self.max_concurrency)
+        first = self._freed if self._freed is not None else random.randrange(self.max_concurrency)
+        self._freed = None
         if self._try_slot(first):
             return first
         pause = POLL_FIRST
