@@ -4,6 +4,7 @@ requests at a time and answers 429 beyond, without Retry-After (Wave documents n
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -74,3 +75,30 @@ def test_given_no_shared_budget_when_four_containers_sync_at_once_then_wave_answ
     _containers_sync_at_once(capped, containers=4)
 
     assert capped.wave.over_cap_answers > max(1, len(capped.wave.requests) // 100)
+
+
+def test_given_a_429_with_a_fractional_retry_after_in_one_container_when_another_sends_then_it_waits_too(stack):
+    from shopwave.state.budget import SharedBudget
+    from shopwave.wave.client import WaveClient
+    from tests.integration.conftest import WAVE_TOKEN
+
+    runtime.current()  # binds the models to the test tables
+    clients = [WaveClient(stack.wave.url, WAVE_TOKEN, stack.wave.business_id, budget=SharedBudget(max_concurrency=2))
+               for _ in range(2)]
+    query = "query($businessId: ID!) { business(id: $businessId) { id } }"
+    clients[1].query(query, {})  # warm: its DynamoDB and HTTP clients are built
+    stack.wave.inject_fault(status=429, retry_after=0.6)  # sent as "0.6": urllib3 alone would refuse it
+    answered: dict[int, float] = {}
+    started = time.monotonic()
+    first = threading.Thread(target=lambda: (clients[0].query(query, {}), answered.__setitem__(0, time.monotonic())))
+    first.start()
+    deadline = time.monotonic() + 5
+    while stack.wave.requests[-1]["status"] != 429 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    clients[1].limiter._gate_read_at = float("-inf")  # a container whose last look at the gate is old
+    clients[1].query(query, {})
+    answered[1] = time.monotonic()
+    first.join(5)
+
+    assert clients[0].calls.throttled == 1
+    assert answered[0] - started >= 0.55 and answered[1] - started >= 0.55  # both waited the cool-down
