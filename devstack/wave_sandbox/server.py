@@ -81,6 +81,7 @@ class WaveSandbox:
         self._in_flight = 0
         self.over_cap_answers = 0  # 429s the cap gave
         self.peak_in_flight = 0  # most requests served at once (admitted ones)
+        self.served_seconds = 0.0  # summed time admitted requests spent being served
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -165,18 +166,20 @@ class WaveSandbox:
         """Requests being served now (a client that gave up waiting may leave one behind)."""
         return self._in_flight
 
-    def _enter(self) -> bool:
+    def _enter(self) -> float | None:
+        """The moment an admitted request came in; None when the cap refuses it."""
         with self._control:
             if self._cap is not None and self._in_flight >= self._cap:
                 self.over_cap_answers += 1
-                return False
+                return None
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-            return True
+            return time.monotonic()
 
-    def _leave(self) -> None:
+    def _leave(self, entered: float) -> None:
         with self._control:
             self._in_flight -= 1
+            self.served_seconds += time.monotonic() - entered
 
     def reset(self) -> None:
         """Fresh business data (same business id, token and URL); clears faults and counters."""
@@ -194,6 +197,7 @@ class WaveSandbox:
         with self._control:
             self.requests.clear()
             self.over_cap_answers = 0
+            self.served_seconds = 0.0
             self.peak_in_flight = self._in_flight
 
     def _take_token(self) -> bool:
@@ -210,13 +214,14 @@ class WaveSandbox:
 
     # ----- request handling -------------------------------------------------------------
     def _handle(self, path: str, headers, body: bytes):
-        if not self._enter():
+        entered = self._enter()
+        if entered is None:
             extra = {} if self._cap_retry_after is None else {"Retry-After": f"{self._cap_retry_after:g}"}
             return self._log(None, 429, _errors("Too many concurrent requests.", "RATE_LIMITED"), extra)
         try:  # counted out before the answer is written: the client may send its next one at once
             return self._serve(path, headers, body)
         finally:
-            self._leave()
+            self._leave(entered)
 
     def _serve(self, path: str, headers, body: bytes):
         if self._latency:
