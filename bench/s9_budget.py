@@ -137,7 +137,7 @@ def run(sec: Section, quick: bool) -> None:
         ["errors", "; ".join(errors[:3]) or "none"],
     ])
     sec.add("The budget's slots are conditional UpdateItems; moto's server runs them on several threads without "
-            "DynamoDB's per-item atomicity (tests/integration/conftest.py serialises moto for that reason), which is "
+            "DynamoDB's per-item atomicity (tests/integration/conftest.py serialises moto for that reason): "
             "the likely source of a rare 429 here (not verified further). Slot use below 1 is the hand-off (a release, then the next caller's "
             "take, a few ms each against moto on this 2-core machine shared with other runs) and the tail, when "
             "fewer containers than slots still have requests to make. Waiting callers poll the slots with one "
