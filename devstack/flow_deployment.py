@@ -6,7 +6,7 @@ checks that template.yaml, functions/ and events/ declare exactly that.
 
 Each flow is one Lambda function, named after the flow (`customer_to_wave` ->
 `CustomerToWaveFunction`, code in `functions/customer_to_wave/`, whose app.py is the one-line
-handler), on the schedule its entity's flows share (`CustomerSyncSchedule`). A flow that reads
+handler), on a schedule of its own (`CustomerToWaveSchedule`, staggered). A flow that reads
 the webshop also takes its webhooks: a `POST /webhooks/<resource>` route in the WebhookApi's
 OpenAPI DefinitionBody, a permission for API Gateway to invoke it on that route, an output with
 the URL to give the webshop, and an event `events/webhook_<noun>.json`. Each function's role
@@ -63,7 +63,7 @@ class FlowFunction:
     flow: str  # "customer_to_wave"
     function: str  # "CustomerToWaveFunction"
     code_uri: str  # "functions/customer_to_wave/"
-    schedule_parameter: str  # "CustomerSyncSchedule": one per entity, both directions share it
+    schedule_parameter: str  # "CustomerToWaveSchedule": one per flow, so the sweeps can be staggered
     webhook_route: str | None  # "/webhooks/customers" for a flow that reads the webshop, else None
     webhook_noun: str | None  # "customer": its events are customer.created/updated/deleted
     tables: frozenset[str]
@@ -86,7 +86,7 @@ def flow_functions(flows: Mapping[str, Any]) -> dict[str, FlowFunction]:
             flow=name,
             function=f"{camel(name)}Function",
             code_uri=f"functions/{name}/",
-            schedule_parameter=f"{camel(flow.entity.name)}SyncSchedule",
+            schedule_parameter=f"{camel(name)}Schedule",
             webhook_route=f"/webhooks/{resource}" if resource else None,
             webhook_noun=event_noun(resource) if resource else None,
             tables=TABLES | (WEBHOOK_TABLES if resource else frozenset()),

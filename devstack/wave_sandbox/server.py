@@ -78,6 +78,12 @@ class WaveSandbox:
         self._fault_rng: random.Random | None = None
         self._fault_kinds: tuple[str, ...] = ()
         self._fault_delay = 1.0
+        self._cap: int | None = None  # requests Wave serves at once; one more answers 429
+        self._cap_retry_after: float | None = None
+        self._in_flight = 0
+        self.over_cap_answers = 0  # 429s the cap gave
+        self.peak_in_flight = 0  # most requests served at once (admitted ones)
+        self.served_seconds = 0.0  # summed time admitted requests spent being served
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._token_refusal: int | None = None  # revoke_token(): how the token is refused, while it is
@@ -217,6 +223,34 @@ class WaveSandbox:
             self._tokens = float(per_second or 0)
             self._refilled = time.monotonic()
 
+    def set_concurrency_cap(self, cap: int | None, retry_after: float | None = None) -> None:
+        """Serve at most `cap` requests at once (None: no cap); one beyond answers 429 at once,
+        with `Retry-After: <retry_after>` or, when None, without the header (Wave documents none).
+        urllib3 honours only whole seconds: a fractional value is sent as written, to test that."""
+        with self._control:
+            self._cap = cap
+            self._cap_retry_after = retry_after
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being served now (a client that gave up waiting may leave one behind)."""
+        return self._in_flight
+
+    def _enter(self) -> float | None:
+        """The moment an admitted request came in; None when the cap refuses it."""
+        with self._control:
+            if self._cap is not None and self._in_flight >= self._cap:
+                self.over_cap_answers += 1
+                return None
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            return time.monotonic()
+
+    def _leave(self, entered: float) -> None:
+        with self._control:
+            self._in_flight -= 1
+            self.served_seconds += time.monotonic() - entered
+
     def reset(self) -> None:
         """Fresh business data (same business id, token and URL); clears faults, switches and counters."""
         self.store = Store(business_id=self.business_id,
@@ -227,12 +261,16 @@ class WaveSandbox:
             self._graphql_errors.clear()
             self._token_refusal, self.refused_tokens = None, 0
         self.set_rate_limit(None)
+        self.set_concurrency_cap(None)
         self.set_latency(0)
         self.reset_counters()
 
     def reset_counters(self) -> None:
         with self._control:
             self.requests.clear()
+            self.over_cap_answers = 0
+            self.served_seconds = 0.0
+            self.peak_in_flight = self._in_flight
 
     def _take_token(self) -> bool:
         with self._control:
@@ -248,6 +286,16 @@ class WaveSandbox:
 
     # ----- request handling -------------------------------------------------------------
     def _handle(self, path: str, headers, body: bytes):
+        entered = self._enter()
+        if entered is None:
+            extra = {} if self._cap_retry_after is None else {"Retry-After": f"{self._cap_retry_after:g}"}
+            return self._log(None, 429, _errors("Too many concurrent requests.", "RATE_LIMITED"), extra)
+        try:  # counted out before the answer is written: the client may send its next one at once
+            return self._serve(path, headers, body)
+        finally:
+            self._leave(entered)
+
+    def _serve(self, path: str, headers, body: bytes):
         if self._latency:
             time.sleep(self._latency)
         if path.split("?")[0] != PATH:

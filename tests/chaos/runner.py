@@ -38,6 +38,9 @@ class Settings:
     ops: int
     wave_fault_rate: float = 0.10
     shop_fault_rate: float = 0.10
+    # Wave serves this many requests at once and answers 429 without Retry-After beyond: one
+    # fewer than the deployment's budget (WAVE_MAX_CONCURRENCY 2), as if another client shared the token
+    wave_concurrency_cap: int | None = 1
     crash_rate: float = 0.3  # share of flow runs and delivery rounds armed to crash
     lose: float = 0.15
     duplicate: float = 0.15
@@ -96,8 +99,10 @@ class Chaos:
         fault_rng = random.Random(self.rng.random())
         self.stack.wave.set_fault_rate(self.s.wave_fault_rate if on else 0, fault_rng, kinds=WAVE_FAULT_KINDS)
         self.stack.shop.set_fault_rate(self.s.shop_fault_rate if on else 0, fault_rng)
+        self.stack.wave.set_concurrency_cap(self.s.wave_concurrency_cap if on else None, retry_after=None)
         if not on:
             self.credentials.restore()
+            self.out.counts["wave 429s over its concurrency cap"] += self.stack.wave.over_cap_answers
 
     def step(self, op: str) -> None:
         if op == "run_flow":

@@ -357,3 +357,23 @@ def test_given_an_injected_graphql_error_when_querying_then_it_answers_inside_a_
     assert first.status_code == 200 and first.json()["data"] is None
     assert first.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert second.status_code == 200 and "errors" not in second.json()
+
+
+@pytest.mark.parametrize("retry_after, header", [(None, None), (1, "1")])
+def test_given_a_concurrency_cap_of_two_when_five_requests_arrive_at_once_then_three_answer_429(
+        sb, retry_after, header):
+    from concurrent.futures import ThreadPoolExecutor
+
+    deadline = time.monotonic() + 5
+    while sb.in_flight and time.monotonic() < deadline:  # an earlier test's timed-out request
+        time.sleep(0.05)
+    sb.set_concurrency_cap(2, retry_after=retry_after)
+    sb.set_latency(0.3)  # the first two are still being served when the others arrive
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: gql(sb, "{ business { id } }"), range(5)))
+
+    assert sorted(a.status_code for a in answers) == [200, 200, 429, 429, 429]
+    assert {a.headers.get("Retry-After") for a in answers if a.status_code == 429} == {header}
+    assert sb.over_cap_answers == 3 and sb.peak_in_flight == 2
+    sb.set_latency(0)
+    assert [gql(sb, "{ business { id } }").status_code for _ in range(3)] == [200, 200, 200]  # one at a time passes

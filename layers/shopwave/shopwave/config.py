@@ -133,7 +133,10 @@ class Section:
 class WaveSettings(Section):
     api_url: str = setting("WAVE_API_URL", "https://gql.waveapps.com/graphql/public")
     business_id: str = setting("WAVE_BUSINESS_ID")
-    max_rps: float = setting("WAVE_MAX_RPS", 0.0)  # 0: no client-side limit (429s are honoured anyway)
+    # The deployment's budget (state/budget.py), shared by every function and container: Wave
+    # requests in flight at once, and starts per second (0: no limit; 429s are honoured anyway).
+    max_concurrency: int = setting("WAVE_MAX_CONCURRENCY", 2)
+    max_rps: float = setting("WAVE_MAX_RPS", 0.0)
     # How far before its watermark a Wave sweep reads again (modifiedAt's precision and
     # modifiedAtAfter's inclusiveness are undocumented; a late commit): hash-skip writes nothing.
     sweep_overlap: float = setting("WAVE_SWEEP_OVERLAP_SECONDS", 300.0)
