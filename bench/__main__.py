@@ -1,7 +1,9 @@
 """`python3 dev.py bench [--quick] [--only 1,3]`: run the benchmark suite and write BENCHMARKS.md.
 
 Sections: 1 write efficiency (and 5 DynamoDB, on the same batch), 2 idle cost, 3 backfill at the
-rate limit, 4 one change end to end, 6 cold start and size, 7 memory, 8 what it costs a month.
+rate limit, 4 one change end to end, 6 cold start and size, 7 memory, 8 what it costs a month,
+9 the deployment-wide Wave budget (six flows and a webhook burst at a concurrency cap of 2),
+10 the reconciliation pass.
 BENCHMARKS.md is rewritten after every section, so a partial run leaves partial results; with
 --only, the sections not run keep what BENCHMARKS.md already says.
 """
@@ -19,8 +21,10 @@ from .report import Section, write
 TITLES = {
     "1": "Write efficiency", "2": "Idle cost", "3": "Backfill at the rate limit", "4": "One change, end to end",
     "5": "DynamoDB per synced record", "6": "Cold start and size", "7": "Memory", "8": "What it costs a month",
+    "9": "The Wave budget: six flows and a webhook burst at a cap of 2",
+    "10": "The reconciliation pass",
 }
-ORDER = ("6", "1", "4", "8", "2", "3")  # fast first: a partial run has the most sections
+ORDER = ("6", "1", "4", "8", "2", "3", "9", "10")  # fast first: a partial run has the most sections
 
 
 def main(argv: list[str]) -> int:
@@ -87,6 +91,12 @@ def _run(key: str, group: list[Section], quick: bool) -> None:
     elif key == "8":
         from . import s8_cost
         s8_cost.run(group[0], quick)
+    elif key == "9":
+        from . import s9_budget
+        s9_budget.run(group[0], quick)
+    elif key == "10":
+        from . import s10_reconcile
+        s10_reconcile.run(group[0], quick)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from .report import Section
 
 RATE = 10.0
 LATENCY = 0.3
-TUNING = {"SYNC_CONCURRENCY": "8", "WAVE_MAX_RPS": "9.5"}
+# a rate limit only: no concurrency cap here (section 9 measures the cap)
+TUNING = {"SYNC_CONCURRENCY": "8", "WAVE_MAX_RPS": "9.5", "WAVE_MAX_CONCURRENCY": "0"}
 
 
 def latency_holds_lock(stack: Stack, n: int = 8) -> tuple[float, float]:

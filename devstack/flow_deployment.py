@@ -6,7 +6,7 @@ checks that template.yaml, functions/ and events/ declare exactly that.
 
 Each flow is one Lambda function, named after the flow (`customer_to_wave` ->
 `CustomerToWaveFunction`, code in `functions/customer_to_wave/`, whose app.py is the one-line
-handler), on the schedule its entity's flows share (`CustomerSyncSchedule`). A flow that reads
+handler), on a schedule of its own (`CustomerToWaveSchedule`, staggered). A flow that reads
 the webshop also takes its webhooks: a `POST /webhooks/<resource>` route in the WebhookApi's
 OpenAPI DefinitionBody, a permission for API Gateway to invoke it on that route, an output with
 the URL to give the webshop, and an event `events/webhook_<noun>.json`. Each function's role
@@ -39,6 +39,19 @@ PSEUDO_PARAMETERS = frozenset({"AWS::Partition", "AWS::Region", "AWS::AccountId"
 WEBHOOK_EVENT_SECRET = "whsec_local_test"  # what the files in events/ are signed with (events/README.md)
 
 
+RECONCILE_PARAMETER = "ReconcileSchedule"
+
+
+def reconciling(event: dict) -> bool:
+    """A Schedule event whose Input asks for the reconciliation pass (events/reconcile.json)."""
+    text = event.get("Properties", {}).get("Input")
+    try:
+        detail = json.loads(text).get("detail") if isinstance(text, str) else None
+    except ValueError:
+        return False
+    return isinstance(detail, dict) and detail.get("sweep") == "reconcile"
+
+
 def camel(name: str) -> str:
     """"customer_to_wave" -> "CustomerToWave"."""
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
@@ -50,11 +63,14 @@ class FlowFunction:
     flow: str  # "customer_to_wave"
     function: str  # "CustomerToWaveFunction"
     code_uri: str  # "functions/customer_to_wave/"
-    schedule_parameter: str  # "CustomerSyncSchedule": one per entity, both directions share it
+    schedule_parameter: str  # "CustomerToWaveSchedule": one per flow, so the sweeps can be staggered
     webhook_route: str | None  # "/webhooks/customers" for a flow that reads the webshop, else None
     webhook_noun: str | None  # "customer": its events are customer.created/updated/deleted
     tables: frozenset[str]
     secrets: frozenset[str]
+    # A flow that reads Wave runs a reconciliation pass on its own schedule (README "Operating it");
+    # the webshop's keyset feed is exact (docs/CONTRACT.md), so a flow that reads it needs none.
+    reconciles: bool = False
 
     @property
     def webhook_event_file(self) -> str | None:
@@ -70,11 +86,12 @@ def flow_functions(flows: Mapping[str, Any]) -> dict[str, FlowFunction]:
             flow=name,
             function=f"{camel(name)}Function",
             code_uri=f"functions/{name}/",
-            schedule_parameter=f"{camel(flow.entity.name)}SyncSchedule",
+            schedule_parameter=f"{camel(name)}Schedule",
             webhook_route=f"/webhooks/{resource}" if resource else None,
             webhook_noun=event_noun(resource) if resource else None,
             tables=TABLES | (WEBHOOK_TABLES if resource else frozenset()),
             secrets=SECRETS | (WEBHOOK_SECRETS if resource else frozenset()),
+            reconciles=flow.source != SHOP,
         )
         out[function.function] = function
     return out
@@ -150,8 +167,12 @@ def template_disagreements(flows: Mapping[str, Any], template: dict, base_dir: s
         problem = _handler_problem(Path(base_dir), flow_function)
         if problem:
             found.append(problem)
-        schedules = [e.get("Properties", {}).get("Schedule") for e in props.get("Events", {}).values()
-                     if e.get("Type") == "Schedule"]
+        events = [e for e in props.get("Events", {}).values() if e.get("Type") == "Schedule"]
+        schedules = [e.get("Properties", {}).get("Schedule") for e in events if not reconciling(e)]
+        passes = [e.get("Properties", {}).get("Schedule") for e in events if reconciling(e)]
+        if passes != ([{"Ref": RECONCILE_PARAMETER}] if flow_function.reconciles else []):
+            found.append(f"{where}: its reconciliation schedules are {passes}, not "
+                         + (f"one on !Ref {RECONCILE_PARAMETER}" if flow_function.reconciles else "none"))
         if schedules != [{"Ref": flow_function.schedule_parameter}]:
             found.append(f"{where}: its schedule is {schedules}, not one Schedule event on !Ref "
                          f"{flow_function.schedule_parameter}")

@@ -30,15 +30,15 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from devstack import environ
+from devstack import environ, schedule
 from shopwave.webhook import signature
 
 from devstack.lambda_context import LambdaContext
 from devstack.template import (DEFAULT_TABLE_PREFIX, LOCAL_PSEUDO_PARAMETERS, ROOT, FunctionSpec,
-                               functions, load_template, parse_rate)
+                               functions, load_template)
 
 log = logging.getLogger("devstack.gateway")
 
@@ -249,9 +249,15 @@ class LocalGateway:
                 log.error("on_result failed:\n%s", traceback.format_exc())
         return result
 
-    def fire_schedule(self, logical_id: str, index: int = 0) -> Any:
-        rule = self.specs[logical_id].schedule_rules[index]
-        return self.invoke(logical_id, scheduled_event(f"{DEFAULT_TABLE_PREFIX}{rule}"))
+    def fire_schedule(self, logical_id: str, index: int | str = 0) -> Any:
+        """Fire one of the function's schedules (its index, or its event's name: "Reconcile"). A rule
+        with an Input sends that text as the event, as EventBridge does; otherwise a Scheduled Event."""
+        spec = self.specs[logical_id]
+        if isinstance(index, str):
+            index = spec.schedule_rules.index(logical_id + index)
+        given = spec.schedule_inputs[index] if index < len(spec.schedule_inputs) else None
+        rule = spec.schedule_rules[index]
+        return self.invoke(logical_id, json.loads(given) if given else scheduled_event(f"{DEFAULT_TABLE_PREFIX}{rule}"))
 
     # ---------------------------------------------------------------- HTTP
     def handle_http(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
@@ -285,23 +291,35 @@ class LocalGateway:
 
     # ---------------------------------------------------------------- schedules
     def schedule_interval(self, logical_id: str, index: int = 0) -> float:
+        """Seconds between runs (a cron expression's: between its next two runs)."""
         override = self.schedule_overrides.get(logical_id)
         if isinstance(override, (int, float)):
             return float(override)
-        return float(parse_rate(override or self.specs[logical_id].schedules[index]))
+        return schedule.period(override or self.specs[logical_id].schedules[index])
+
+    def schedule_waits(self, logical_id: str, index: int = 0, speedup: float = 1.0) -> Iterator[float]:
+        """Seconds to wait before each run: a rate's interval, or until a cron expression's next
+        minute (on a clock `speedup` times faster), as EventBridge would fire it."""
+        override = self.schedule_overrides.get(logical_id)
+        if isinstance(override, (int, float)):
+            return itertools.repeat(float(override) / speedup)
+        return schedule.waits(override or self.specs[logical_id].schedules[index], speedup)
 
     def start_schedules(self, speedup: float = 1.0) -> None:
-        """A thread per schedule; the first run comes one interval after the start, like EventBridge."""
+        """A thread per schedule; the first run comes one interval after the start (for cron, at
+        its next matching minute), like EventBridge."""
         for spec in self.specs.values():
             for index in range(len(spec.schedules)):
-                interval = self.schedule_interval(spec.logical_id, index) / speedup
-                thread = threading.Thread(target=self._run_schedule, args=(spec.logical_id, index, interval),
+                waits = self.schedule_waits(spec.logical_id, index, speedup)
+                thread = threading.Thread(target=self._run_schedule, args=(spec.logical_id, index, waits),
                                           name=f"schedule-{spec.logical_id}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
 
-    def _run_schedule(self, logical_id: str, index: int, interval: float) -> None:
-        while not self._stop.wait(interval):
+    def _run_schedule(self, logical_id: str, index: int, waits: Iterator[float]) -> None:
+        for wait in waits:
+            if self._stop.wait(wait):
+                return
             try:
                 self.fire_schedule(logical_id, index)
             except Exception:  # an async invocation's failure does not stop the schedule

@@ -115,6 +115,7 @@ class FunctionSpec:
     routes: list[tuple[str, str]] = field(default_factory=list)     # [("POST", "/webhooks/customers")]
     schedules: list[str] = field(default_factory=list)              # ["rate(5 minutes)"]
     schedule_rules: list[str] = field(default_factory=list)         # rule names, same order
+    schedule_inputs: list[str | None] = field(default_factory=list)  # each rule's Input (the event sent), same order
     env: dict[str, str] = field(default_factory=dict)
     timeout: int = 3
     memory_size: int = 128
@@ -217,6 +218,7 @@ def functions(template: dict, parameter_overrides: dict[str, Any] | None = None,
                 expression = event_props.get("Schedule", event_props.get("ScheduleExpression"))
                 spec.schedules.append(resolve(expression, names))
                 spec.schedule_rules.append(logical_id + event_name)
+                spec.schedule_inputs.append(event_props.get("Input"))
         specs.append(spec)
     return specs
 

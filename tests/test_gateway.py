@@ -55,6 +55,11 @@ Resources:
         Sweep:
           Type: Schedule
           Properties: {Schedule: !Ref ToySchedule}
+        Reconcile:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+            Input: '{"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {"sweep": "reconcile"}}'
   OtherFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -172,6 +177,54 @@ def test_given_non_rate_expression_when_parsed_then_value_error(expression):
         parse_rate(expression)
 
 
+# --------------------------------------------------------------------------------- cron
+@pytest.mark.parametrize("expression, after, fires", [
+    ("cron(2/5 * * * ? *)", "2026-12-03T10:00:30", "2026-12-03T10:02:00"),
+    ("cron(2/5 * * * ? *)", "2026-12-03T10:02:00", "2026-12-03T10:07:00"),   # strictly after
+    ("cron(0/5 * * * ? *)", "2026-12-03T10:58:10", "2026-12-03T11:00:00"),
+    ("cron(0 3 * * ? *)", "2026-12-03T03:00:00", "2026-12-04T03:00:00"),      # daily at 03:00 UTC
+    ("cron(15 6 ? * MON-FRI *)", "2026-12-04T07:00:00", "2026-12-07T06:15:00"),  # Friday -> Monday
+    ("cron(0,30 * * * ? *)", "2026-12-03T10:10:00", "2026-12-03T10:30:00")])
+def test_given_cron_expression_when_next_fire_asked_then_the_next_matching_minute_utc(expression, after, fires):
+    from datetime import datetime, timezone
+
+    from devstack.schedule import next_fire
+
+    moment = datetime.fromisoformat(after).replace(tzinfo=timezone.utc)
+    assert next_fire(expression, moment) == datetime.fromisoformat(fires).replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("expression", ["cron(0 12 L * ? *)", "cron(0 12 * *)", "cron(61 * * * ? *)", "rate(5)"])
+def test_given_unsupported_schedule_when_parsed_then_value_error(expression):
+    from devstack.schedule import period
+
+    with pytest.raises(ValueError):
+        period(expression)
+
+
+def test_given_staggered_cron_schedules_when_waits_computed_then_each_fires_at_its_own_minute_every_five():
+    from datetime import datetime, timezone
+    from itertools import islice
+
+    from devstack.schedule import waits
+
+    start = datetime(2026, 12, 3, 10, 0, 30, tzinfo=timezone.utc)
+    assert list(islice(waits("cron(1/5 * * * ? *)", speedup=60, start=start), 3)) == [0.5, 5.0, 5.0]
+    assert list(islice(waits("cron(4/5 * * * ? *)", speedup=1, start=start), 2)) == [210.0, 300.0]
+
+
+def test_given_cron_schedule_when_schedules_started_with_speedup_then_it_fires(toy):
+    gw = LocalGateway(toy / "template.yaml", env={}, schedule_overrides={"EchoFunction": "cron(* * * * ? *)"})
+    assert gw.schedule_interval("EchoFunction") == 60
+    calls = gw.handler("EchoFunction").__globals__["CALLS"]
+    gw.start_schedules(speedup=600)          # at most 60 s / 600 = 0.1 s to the next minute
+    deadline = time.monotonic() + 3
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    gw.stop()
+    assert len(calls) >= 2
+
+
 # ------------------------------------------------------------------------------------ gateway
 def test_given_toy_function_when_route_requested_then_handler_status_headers_and_body_come_back(gateway):
     url = gateway.start(port=0)
@@ -221,6 +274,16 @@ def test_given_schedule_when_fired_then_handler_gets_a_scheduled_event_and_a_con
     assert event["detail"] == {} and event["resources"][0].endswith(":rule/shopwave-local-EchoFunctionSweep")
     assert set(event) >= {"version", "id", "account", "time", "region"}
     assert 29_000 < result["remaining"] <= 30_000   # Timeout: 30 from Globals
+
+
+def test_given_a_schedule_with_an_input_when_fired_then_the_handler_gets_that_input_as_its_event(gateway):
+    # EventBridge sends a target's Input as the event itself (the Reconcile schedule in template.yaml)
+    by_name = gateway.fire_schedule("EchoFunction", "Reconcile")["event"]
+    by_index = gateway.fire_schedule("EchoFunction", 1)["event"]
+
+    assert by_name == by_index == {"version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+                                   "detail": {"sweep": "reconcile"}}
+    assert gateway.schedule_interval("EchoFunction", 1) == 86400
 
 
 def test_given_gateway_when_invoked_then_env_comes_from_template_and_caller_and_stop_restores_it(toy):

@@ -135,13 +135,28 @@ def test_given_template_when_transformed_then_code_locations_and_layer_are_as_ag
     assert (ROOT / "layers/shopwave/requirements.lock").is_file()
 
 
+STAGGERED = {"CustomerToWaveSchedule": 0, "ProductToWaveSchedule": 1, "OrderToWaveSchedule": 2,
+             "CustomerToWebshopSchedule": 3, "ProductToWebshopSchedule": 4, "InvoiceToWebshopSchedule": 4}
+
+
 def test_given_template_when_transformed_then_each_function_has_a_schedule_rule(template, transformed):
-    for name in {schedule for _, schedule, _ in FLOW_FUNCTIONS.values()}:
-        assert template["Parameters"][name]["Default"] == "rate(5 minutes)"
+    # every flow every 5 minutes, at its own minute: the sweeps do not queue at the Wave budget together
+    assert {schedule for _, schedule, _ in FLOW_FUNCTIONS.values()} == set(STAGGERED)
+    for name, minute in STAGGERED.items():
+        assert template["Parameters"][name]["Default"] == f"cron({minute}/5 * * * ? *)"
     rules = of_type(transformed, "AWS::Events::Rule").values()
     targets = {target["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
                for rule in rules for target in rule["Properties"]["Targets"]}
     assert targets == {fn: {"Ref": schedule} for fn, (_, schedule, _) in FLOW_FUNCTIONS.items()}
+
+
+def test_given_template_when_read_then_every_function_shares_one_wave_budget_of_two_by_default(template):
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["WAVE_MAX_CONCURRENCY"] == {"Ref": "WaveMaxConcurrency"} and env["WAVE_MAX_RPS"] == {"Ref": "WaveMaxRps"}
+    parameters = template["Parameters"]
+    assert (parameters["WaveMaxConcurrency"]["Default"], parameters["WaveMaxRps"]["Default"]) == (2, 0)
+    specs = functions(template, {"WaveBusinessId": "biz"})
+    assert {(s.env["WAVE_MAX_CONCURRENCY"], s.env["WAVE_MAX_RPS"]) for s in specs} == {("2", "0")}
 
 
 def test_given_template_when_transformed_then_each_webhook_route_reaches_its_to_wave_function(transformed):
@@ -266,7 +281,11 @@ def test_given_real_template_when_devstack_reads_functions_then_routes_schedules
     assert set(specs) == set(FUNCTIONS)
     for function, (folder, _, route) in FLOW_FUNCTIONS.items():
         assert specs[function].routes == ([("POST", route)] if route else [])
-        assert specs[function].schedules == ["rate(5 minutes)"]
+        # staggered per flow; a flow that reads Wave also runs its daily reconciliation pass, the event its Input
+        assert specs[function].schedules == ([f"cron({STAGGERED[function[:-len('Function')] + 'Schedule']}/5 * * * ? *)"]
+                                             + ([] if route else ["rate(1 day)"]))
+        assert [json.loads(i)["detail"] if i else None for i in specs[function].schedule_inputs] == (
+            [None] + ([] if route else [{"sweep": "reconcile"}]))
         assert specs[function].code_dir == ROOT / "functions" / folder
     wave = specs["CustomerToWaveFunction"]
     assert wave.code_dir == ROOT / "functions/customer_to_wave"
@@ -317,16 +336,38 @@ def test_given_a_template_drifting_from_the_registry_when_checked_then_each_drif
     sweep_only = resources["CustomerToWebshopFunction"]["Properties"]
     sweep_only["Policies"][0]["Statement"][0]["Resource"].append({"Fn::GetAtt": ["IdempotencyTable", "Arn"]})
     resources["OrderToWaveFunction"]["Properties"]["Events"]["Sweep"]["Properties"]["Schedule"] = {
-        "Ref": "ProductSyncSchedule"}
+        "Ref": "ProductToWaveSchedule"}
     resources["InvoiceToWebshopFunction"]["Properties"]["LoggingConfig"]["LogGroup"] = {"Ref": "OrderToWaveLogGroup"}
     found = template_disagreements(FLOWS, drifted)
     assert len(found) == 4, found
     assert found[0].startswith("CustomerToWebshopFunction (customer_to_webshop): its role reaches the tables "
                                "['IdempotencyTable', 'LinksTable', 'StateTable']")
     assert found[1].startswith("ProductToWaveFunction (product_to_wave): its routes are [], not [('POST', '/webhooks/products')]")
-    assert found[2].startswith("OrderToWaveFunction (order_to_wave): its schedule is [{'Ref': 'ProductSyncSchedule'}]")
+    assert found[2].startswith("OrderToWaveFunction (order_to_wave): its schedule is [{'Ref': 'ProductToWaveSchedule'}]")
     assert found[3] == ("InvoiceToWebshopFunction (invoice_to_webshop): it shares the log group OrderToWaveLogGroup "
                         "with OrderToWaveFunction")
+
+
+def test_given_a_wave_reading_function_without_its_reconcile_schedule_or_a_shop_reading_one_with_it_when_checked_then_both_are_named(template):
+    drifted = copy.deepcopy(template)
+    resources = drifted["Resources"]
+    reconcile = resources["InvoiceToWebshopFunction"]["Properties"]["Events"].pop("Reconcile")
+    resources["OrderToWaveFunction"]["Properties"]["Events"]["Reconcile"] = reconcile
+    assert template_disagreements(FLOWS, drifted) == [
+        "OrderToWaveFunction (order_to_wave): its reconciliation schedules are [{'Ref': 'ReconcileSchedule'}], not none",
+        "InvoiceToWebshopFunction (invoice_to_webshop): its reconciliation schedules are [], not one on !Ref ReconcileSchedule"]
+
+
+def test_given_the_reconcile_event_when_read_then_it_is_the_schedules_input_a_scheduled_event_asking_for_the_pass(template):
+    from shopwave.engine import SweepMode
+    from shopwave.flow_runner import parse_event, sweep_mode
+
+    event = json.loads((ROOT / "events/reconcile.json").read_text())
+    inputs = {json.dumps(json.loads(v["Properties"]["Events"]["Reconcile"]["Properties"]["Input"]), sort_keys=True)
+              for v in template["Resources"].values() if "Reconcile" in v.get("Properties", {}).get("Events", {})}
+    assert inputs == {json.dumps(event, sort_keys=True)}
+    assert sweep_mode(parse_event(event)) is SweepMode.RECONCILE
+    assert sweep_mode(parse_event(json.loads((ROOT / "events/schedule.json").read_text()))) is SweepMode.INCREMENTAL
 
 
 # ------------------------------------------------------------------------------------- events/

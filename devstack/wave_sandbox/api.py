@@ -15,6 +15,8 @@ from . import payments, util
 from .errors import InputErrors
 
 DEFAULT_PAGE_SIZE = 45
+MAX_PAGE_SIZE = 200  # the live API's reported maximum (../shared/wave/README.md)
+OVER_MAX = ("refuse", "clamp")
 
 
 def query_error(message: str, code: str = "BAD_USER_INPUT") -> GraphQLError:
@@ -53,13 +55,17 @@ MISSING_BY_ID = ("not_found", "null")
 class Api:
     """`missing_by_id`: how a look-up by id of a record the business does not have answers:
     "not_found" (as Wave does: a NOT_FOUND error with that field's path, null there, the other
-    fields of the document still answer) or "null" (null alone, as the 2021 snapshot implied)."""
+    fields of the document still answer) or "null" (null alone, as the 2021 snapshot implied).
+    `max_page_size` / `over_max`: a larger pageSize is refused, or answered with the maximum."""
 
-    def __init__(self, store, max_page_size: int | None = None, missing_by_id: str = "not_found"):
+    def __init__(self, store, max_page_size: int | None = MAX_PAGE_SIZE, over_max: str = "refuse",
+                 missing_by_id: str = "not_found"):
         if missing_by_id not in MISSING_BY_ID:
             raise ValueError(f"missing_by_id must be one of {MISSING_BY_ID}")
+        assert over_max in OVER_MAX, over_max
         self.s = store
         self.max_page_size = max_page_size
+        self.over_max = over_max  # a larger pageSize is an error, or answered with the maximum
         self.missing_by_id = missing_by_id
 
     # ----- views ------------------------------------------------------------------------
@@ -132,6 +138,8 @@ class Api:
         size = DEFAULT_PAGE_SIZE if size is None else size
         if page < 1:
             raise query_error(f"page must be 1 or greater, got {page}.")
+        if self.max_page_size and size > self.max_page_size and self.over_max == "clamp":
+            size = self.max_page_size
         if size < 1 or (self.max_page_size and size > self.max_page_size):
             limit = f" and at most {self.max_page_size}" if self.max_page_size else ""
             raise query_error(f"pageSize must be at least 1{limit}, got {size}.")
@@ -144,8 +152,8 @@ class Api:
     def _filter_sort(self, records, args: dict, default_sort=("CREATED_AT_DESC",)) -> list:
         after, before = args.get("modifiedAtAfter"), args.get("modifiedAtBefore")
         if after is not None:
-            after_ms = _ms(after, "modifiedAtAfter")
-            records = [r for r in records if util.parse_datetime_ms(r["modifiedAt"]) > after_ms]
+            _ms(after, "modifiedAtAfter")  # refused if not a date-time
+            records = [r for r in records if self.s.undocumented.after(r["modifiedAt"], after)]
         if before is not None:
             before_ms = _ms(before, "modifiedAtBefore")
             records = [r for r in records if util.parse_datetime_ms(r["modifiedAt"]) < before_ms]

@@ -186,6 +186,7 @@ class InvoiceMixin:
     def invoice_patch(self, data: dict) -> dict:
         with self.lock:
             current = self._invoice(data.get("id"))
+            self.refuse_nulls(data)
             if current["status"] in PAID_STATUSES:
                 raise input_error("Paid invoices cannot be changed.", "id", code="INVOICE_PAID")
             record = self.copy(current)

@@ -23,10 +23,6 @@ APPROVAL_NEEDED = {"DRAFT", "SAVED"}
 class PaymentMixin:
     """Mixed into Store; uses its tables (`payments_by_id`), lock, clock and helpers."""
 
-    # Whether a payment write bumps the invoice's modifiedAt is unconfirmed for the live API
-    # (shared/wave/README.md); `_settle` is the one place that decides it.
-    payments_bump_modified_at = True
-
     def payments_of(self, invoice_id) -> list[dict]:
         return [p for p in self.payments_by_id.values() if p["invoice"]["id"] == invoice_id]
 
@@ -41,7 +37,8 @@ class PaymentMixin:
             invoice["status"] = "SENT" if invoice.get("lastSentAt") else "UNPAID"
         else:
             invoice["status"] = "PARTIAL" if paid < total else "PAID" if paid == total else "OVERPAID"
-        if self.payments_bump_modified_at:
+        # unconfirmed for the live API: played both ways (WaveSandbox.play_undocumented)
+        if self.undocumented.payments_bump_modified_at:
             invoice["modifiedAt"] = self.clock.now()
 
     # ----- validation -------------------------------------------------------------------

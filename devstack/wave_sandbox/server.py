@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from graphql import GraphQLError, OperationDefinitionNode, execute, get_operation_ast, parse, validate
 
-from .api import Api
+from .api import MAX_PAGE_SIZE, Api
 from .schema import build_executable_schema
 from .store import Store
+from .undocumented import PRECISIONS
 
 PATH = "/graphql/public"
 _EXEC_SCHEMA = None
@@ -60,9 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class WaveSandbox:
     def __init__(self, token: str = "wave-sandbox-token", business_id: str | None = None,
-                 currency: str = "CAD", max_page_size: int | None = None):
+                 currency: str = "CAD", max_page_size: int | None = MAX_PAGE_SIZE):
         self.token = token
         self.store = Store(business_id=business_id, currency=currency)
+        self._max_page_size = max_page_size  # what reset() restores
         self.api = Api(self.store, max_page_size=max_page_size)
         self.requests: list[dict] = []
         self.url: str | None = None
@@ -76,6 +78,12 @@ class WaveSandbox:
         self._fault_rng: random.Random | None = None
         self._fault_kinds: tuple[str, ...] = ()
         self._fault_delay = 1.0
+        self._cap: int | None = None  # requests Wave serves at once; one more answers 429
+        self._cap_retry_after: float | None = None
+        self._in_flight = 0
+        self.over_cap_answers = 0  # 429s the cap gave
+        self.peak_in_flight = 0  # most requests served at once (admitted ones)
+        self.served_seconds = 0.0  # summed time admitted requests spent being served
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._token_refusal: int | None = None  # revoke_token(): how the token is refused, while it is
@@ -143,11 +151,25 @@ class WaveSandbox:
         return kind, after and operation is not None and operation.operation.value == "mutation"
 
     # ----- switches for what the live API does (../shared/wave/README.md, "The live API in 2026")
+    def set_page_size_limit(self, maximum: int | None = MAX_PAGE_SIZE, over: str = "refuse") -> None:
+        """Switch: the largest `pageSize` a list answers (None: any), and what a larger request
+        gets: "refuse" (a BAD_USER_INPUT error) or "clamp" (a page of `maximum`). Wave's reported
+        maximum is 200; which of the two it does beyond it is unconfirmed."""
+        assert over in ("refuse", "clamp"), over
+        self.api.max_page_size, self.api.over_max = maximum, over
+
+    def null_in_patch(self, mode: str = "clears") -> None:
+        """Switch: what an explicit null in a patch input does (undocumented in Wave): "clears"
+        the field (default), "input_error" (didSucceed: false, code BAD_USER_INPUT) or
+        "graphql_error" (an `errors` entry with extensions.code BAD_USER_INPUT). Reset restores "clears"."""
+        assert mode in ("clears", "input_error", "graphql_error"), mode
+        self.store.null_in_patch = mode
+
     def set_missing_by_id(self, mode: str) -> None:
         """"not_found" (default, as Wave): a look-up by id of a record the business does not have
         answers a NOT_FOUND error with the alias's path and null there, the other aliases still
         answer; "null": null alone."""
-        self.api = Api(self.store, max_page_size=self.api.max_page_size, missing_by_id=mode)
+        self.api = Api(self.store, max_page_size=self.api.max_page_size, over_max=self.api.over_max, missing_by_id=mode)
 
     def revoke_token(self, status: int = 401) -> None:
         """The token stops working (revoked or expired): every request is answered `status` (401 or
@@ -169,6 +191,29 @@ class WaveSandbox:
         with self._control:
             self._graphql_errors.extend([code] * count)
 
+    def play_undocumented(self, *, precision: str | None = None, after_inclusive: bool | None = None,
+                          payments_bump_modified_at: bool | None = None) -> None:
+        """Play one answer of each fact Wave does not document (undocumented.py); None keeps the
+        current one. `reset()` goes back to milliseconds, exclusive `after`, payments that bump."""
+        played = self.store.undocumented
+        if precision is not None:
+            if precision not in PRECISIONS:
+                raise ValueError(f"precision must be one of {PRECISIONS}")
+            played.precision = precision
+        if after_inclusive is not None:
+            played.after_inclusive = after_inclusive
+        if payments_bump_modified_at is not None:
+            played.payments_bump_modified_at = payments_bump_modified_at
+
+    def advance_clock(self, seconds: float) -> None:
+        """Wave's clock moves on `seconds` (stamps of later writes); negative sets it back (records
+        seeded as if last changed a while ago)."""
+        self.store.clock.advance(seconds)
+
+    def hold_clock(self, held: bool = True) -> None:
+        """Wave's clock stops (every write shares one instant) until `hold_clock(False)`."""
+        self.store.clock.hold(held)
+
     def set_latency(self, seconds: float) -> None:
         self._latency = float(seconds or 0)
 
@@ -178,22 +223,54 @@ class WaveSandbox:
             self._tokens = float(per_second or 0)
             self._refilled = time.monotonic()
 
+    def set_concurrency_cap(self, cap: int | None, retry_after: float | None = None) -> None:
+        """Serve at most `cap` requests at once (None: no cap); one beyond answers 429 at once,
+        with `Retry-After: <retry_after>` or, when None, without the header (Wave documents none).
+        urllib3 honours only whole seconds: a fractional value is sent as written, to test that."""
+        with self._control:
+            self._cap = cap
+            self._cap_retry_after = retry_after
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being served now (a client that gave up waiting may leave one behind)."""
+        return self._in_flight
+
+    def _enter(self) -> float | None:
+        """The moment an admitted request came in; None when the cap refuses it."""
+        with self._control:
+            if self._cap is not None and self._in_flight >= self._cap:
+                self.over_cap_answers += 1
+                return None
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            return time.monotonic()
+
+    def _leave(self, entered: float) -> None:
+        with self._control:
+            self._in_flight -= 1
+            self.served_seconds += time.monotonic() - entered
+
     def reset(self) -> None:
-        """Fresh business data (same business id, token and URL); clears faults and counters."""
+        """Fresh business data (same business id, token and URL); clears faults, switches and counters."""
         self.store = Store(business_id=self.business_id,
                            currency=self.store.business["currency"]["code"])
-        self.api = Api(self.store, max_page_size=self.api.max_page_size, missing_by_id=self.api.missing_by_id)
+        self.api = Api(self.store, max_page_size=self._max_page_size, missing_by_id=self.api.missing_by_id)
         with self._control:
             self._faults.clear()
             self._graphql_errors.clear()
             self._token_refusal, self.refused_tokens = None, 0
         self.set_rate_limit(None)
+        self.set_concurrency_cap(None)
         self.set_latency(0)
         self.reset_counters()
 
     def reset_counters(self) -> None:
         with self._control:
             self.requests.clear()
+            self.over_cap_answers = 0
+            self.served_seconds = 0.0
+            self.peak_in_flight = self._in_flight
 
     def _take_token(self) -> bool:
         with self._control:
@@ -209,6 +286,16 @@ class WaveSandbox:
 
     # ----- request handling -------------------------------------------------------------
     def _handle(self, path: str, headers, body: bytes):
+        entered = self._enter()
+        if entered is None:
+            extra = {} if self._cap_retry_after is None else {"Retry-After": f"{self._cap_retry_after:g}"}
+            return self._log(None, 429, _errors("Too many concurrent requests.", "RATE_LIMITED"), extra)
+        try:  # counted out before the answer is written: the client may send its next one at once
+            return self._serve(path, headers, body)
+        finally:
+            self._leave(entered)
+
+    def _serve(self, path: str, headers, body: bytes):
         if self._latency:
             time.sleep(self._latency)
         if path.split("?")[0] != PATH:

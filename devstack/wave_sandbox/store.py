@@ -14,6 +14,7 @@ from . import util
 from .errors import InputErrors, input_error  # noqa: F401  (re-exported)
 from .invoices import InvoiceMixin
 from .payments import PaymentMixin
+from .undocumented import StampingClock, Undocumented
 from .util import ABSURD
 
 
@@ -29,10 +30,23 @@ CUSTOMER_FIELDS = ("name", "firstName", "lastName", "displayId", "email", "mobil
                    "fax", "tollFree", "website", "internalNotes")
 
 
+def _null_path(data, path: tuple = ()) -> list[str] | None:
+    """The path of the first null in an input, or None."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if value is None:
+            return [*path, str(key)]
+        found = _null_path(value, (*path, str(key)))
+        if found:
+            return found
+    return None
+
+
 class Store(InvoiceMixin, PaymentMixin):
     def __init__(self, business_id: str | None = None, currency: str = "CAD",
                  name: str = "Sandbox Business"):
         self.lock = threading.RLock()
+        self.undocumented = Undocumented()  # switches: WaveSandbox.play_undocumented
         self.clock = util.Clock()
         now = self.clock.now()
         self.business = {"id": business_id or util.new_id("Business"), "name": name,
@@ -52,6 +66,16 @@ class Store(InvoiceMixin, PaymentMixin):
                                   ("General Expenses", "EXPENSE")):
             self._seed_account(acc_name, subtype)
         self.default_income_account_id = next(iter(self.accounts_by_id))
+        self.null_in_patch = "clears"  # switch (WaveSandbox.null_in_patch): what a null in a patch does
+
+    @property
+    def clock(self) -> StampingClock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, inner) -> None:
+        """Any clock with now()/now_ms() (a test's logical one too), stamped as Wave is played."""
+        self._clock = StampingClock(inner, self.undocumented)
 
     # ----- seed -------------------------------------------------------------------------
     def _seed_tax(self, name: str, abbr: str, rate: str, now: str) -> None:
@@ -77,6 +101,22 @@ class Store(InvoiceMixin, PaymentMixin):
     def check_business(self, business_id) -> None:
         if business_id != self.business["id"]:
             raise input_error("Business not found.", "businessId", code="NOT_FOUND")
+
+    def refuse_nulls(self, data: dict) -> None:
+        """Wave's handling of an explicit null in a patch is undocumented: "clears" takes it as
+        clearing the field; "input_error" refuses the patch (didSucceed: false, BAD_USER_INPUT);
+        "graphql_error" answers a GraphQL error (extensions.code BAD_USER_INPUT, the field null)."""
+        if self.null_in_patch == "clears":
+            return
+        path = _null_path(data)
+        if path is None:
+            return
+        message = f"null is not accepted for {'.'.join(['input', *path])}."
+        if self.null_in_patch == "input_error":
+            raise InputErrors([{"code": "BAD_USER_INPUT", "message": message, "path": ["input", *path]}])
+        from graphql import GraphQLError  # the API turns it into an `errors` entry
+
+        raise GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
     @staticmethod
     def copy(record):
@@ -148,6 +188,7 @@ class Store(InvoiceMixin, PaymentMixin):
     def customer_patch(self, data: dict) -> dict:
         with self.lock:
             record = self._get(self.customers_by_id, data.get("id"), "Customer")
+            self.refuse_nulls(data)
             changes = self._customer_changes(data, creating=False)
             record.update(changes)
             record["modifiedAt"] = self.clock.now()
@@ -234,6 +275,7 @@ class Store(InvoiceMixin, PaymentMixin):
     def product_patch(self, data: dict) -> dict:
         with self.lock:
             record = self._get(self.products_by_id, data.get("id"), "Product")
+            self.refuse_nulls(data)
             record.update(self._product_changes(data, creating=False, current=record))
             record["modifiedAt"] = self.clock.now()
             return self.copy(record)

@@ -23,6 +23,7 @@ def chaos_stack(monkeypatch, stack):
     stack.rebuild()
     yield stack
     stack.wave.set_fault_rate(0)
+    stack.wave.set_concurrency_cap(None)
     stack.shop.set_fault_rate(0)
 
 

@@ -186,10 +186,14 @@ def test_given_a_service_priced_apart_behind_the_syncs_back_when_checked_then_it
 # --------------------------------------------------------------------------------- template
 FRAGMENT = """
 Parameters:
-  ServiceSyncSchedule:
+  ServiceToWaveSchedule:
     Type: String
-    Default: rate(5 minutes)
-    Description: How often the service sweeps run.
+    Default: cron(0/5 * * * ? *)
+    Description: When the service-to-Wave sweep runs.
+  ServiceToWebshopSchedule:
+    Type: String
+    Default: cron(3/5 * * * ? *)
+    Description: When the Wave-to-webshop service sweep runs.
 
 Resources:
   WebhookApi:
@@ -230,7 +234,7 @@ Resources:
         Sweep:
           Type: Schedule
           Properties:
-            Schedule: !Ref ServiceSyncSchedule
+            Schedule: !Ref ServiceToWaveSchedule
       Policies:
         - Statement:
             - Sid: Tables
@@ -270,7 +274,12 @@ Resources:
         Sweep:
           Type: Schedule
           Properties:
-            Schedule: !Ref ServiceSyncSchedule
+            Schedule: !Ref ServiceToWebshopSchedule
+        Reconcile:
+          Type: Schedule
+          Properties:
+            Schedule: !Ref ReconcileSchedule
+            Input: '{"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {"sweep": "reconcile"}}'
       Policies:
         - Statement:
             - Sid: Tables

@@ -20,6 +20,11 @@ class LogicalClock:
             self._last += self.step
             return self._last
 
+    def to_next_second(self) -> None:
+        """The next stamps start a new second (a test of what shares one second under Wave's coarse precision)."""
+        with self._lock:
+            self._last = self._last.replace(microsecond=0) + timedelta(seconds=1)
+
     # the Wave sandbox store's clock interface (util.Clock)
     def now_ms(self) -> int:
         return int(self.tick().timestamp() * 1000)

@@ -15,6 +15,7 @@ class Faults:
     def __init__(self, system: str):
         self.system = system
         self._armed: dict[str, list[Exception]] = {}
+        self._lost: dict[str, int] = {}  # operation -> answers still to lose after the write
         self._down = False
         self._lock = threading.Lock()
         self.calls: Counter = Counter()  # operation -> requests sent (refused and failed ones too)
@@ -28,6 +29,20 @@ class Faults:
 
     def refuse(self, operation: str, reason: str = "refused (test)", times: int = 1) -> None:
         self.fail(operation, Refused(f"{self.system} {operation}: {reason}"), times)
+
+    def lose_answer(self, operation: str, times: int = 1) -> None:
+        """The next `times` calls of `operation` take effect, but their answer never arrives (a
+        timeout after the write happened): the caller sees the system as unavailable."""
+        assert operation in WRITES, operation
+        with self._lock:
+            self._lost[operation] = self._lost.get(operation, 0) + times
+
+    def answer(self, operation: str) -> None:
+        """Called once the operation took effect: raise if its answer is to be lost."""
+        with self._lock:
+            if self._lost.get(operation):
+                self._lost[operation] -= 1
+                raise Unavailable(f"{self.system} timed out after the {operation} happened (test)")
 
     def down(self, is_down: bool = True) -> None:
         """Every call fails as unavailable until `down(False)`."""

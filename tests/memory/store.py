@@ -96,7 +96,7 @@ class MemoryStore:
     def save_watermark(self, flow: str, mark: Watermark) -> None:
         with self._lock:
             self.writes += 1
-            self._watermarks[flow] = {"ts": mark.ts, "ids": list(mark.ids)}
+            self._watermarks[flow] = {"ts": mark.ts, "ids": list(mark.ids), "read_at": mark.read_at}
 
     # parked records ----------------------------------------------------------------------
     def park(self, flow: str, source_id: str, reason: str, *, kind: str = "error") -> Parked:

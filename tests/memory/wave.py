@@ -15,11 +15,13 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+from graphql import GraphQLError
+
 from devstack.wave_sandbox import InputErrors, WaveSandbox
 from shopwave.clients.errors import Refused
 from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
-from shopwave.engine.declarations import Entity, Record, without_actions
+from shopwave.engine.declarations import Entity, Record, ordered_actions, without_actions
 from shopwave.wave.catalog import WaveCatalog
 
 from shopwave.wave.side import WaveSide
@@ -65,6 +67,7 @@ class MemoryWaveSide(WaveSide):
         self.store = sandbox.store
         self.options = options or Options()
         self.faults = Faults("Wave")
+        self.nulls_refused = False
 
     # -- reading --------------------------------------------------------------------------------
     def _table(self, entity: Entity) -> dict[str, Record]:
@@ -88,17 +91,19 @@ class MemoryWaveSide(WaveSide):
         return list(entity.wave.read.partitions)
 
     def pages(self, entity: Entity, partition: str, since: str | None, page_size: int | None) -> Iterator[list[Record]]:
-        """Keyset pages by (cursor field, id) from the cursor's overlap before `since`, each read
+        """Keyset pages by (cursor field, id) from the cursor's overlap before `since` (filtered as
+        the sandbox plays Wave's `modifiedAtAfter`: its precision and inclusiveness), each read
         afresh: a record modified meanwhile moves behind the key and comes again, none is skipped."""
         page_size = page_size or SyncSettings().page_size  # the flow's own, else the deployment's
         cursor = entity.wave.read.cursor
-        overlap_ms = cursor.overlap // timedelta(milliseconds=1)
-        after: tuple[int, str] = (_ms(since) - overlap_ms, "\uffff") if since else (-1, "")
+        bound = timestamps.wave_format(timestamps.minus(since, cursor.overlap)) if since else None
+        after: tuple[int, str] = (-1, "")
         while True:
             self.faults.check("pages")
             with self.store.lock:
                 page = [self._view(r) for r in self._listed(entity, partition)
-                        if (_ms(r[cursor.field]), r["id"]) > after][:page_size]
+                        if (_ms(r[cursor.field]), r["id"]) > after
+                        and (bound is None or self.store.undocumented.after(r[cursor.field], bound))][:page_size]
             yield page
             if len(page) < page_size:
                 return
@@ -134,7 +139,7 @@ class MemoryWaveSide(WaveSide):
 
     def candidates(self, entity: Entity, state: Record, source_id: str, source: Record,
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
-        known = dict(known or {})
+        page_lookups, known = known, dict(known or {})
         if any((lookup.field, state[lookup.field]) not in known
                for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known.update(self.look_up_many(entity, [state]))
@@ -151,6 +156,7 @@ class MemoryWaveSide(WaveSide):
                 nodes = known[(lookup.field, value)]
             found.update((n["id"], n) for n in nodes
                          if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value))
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache, page_lookups))
         # a displayId holding the shop id names the counterpart exactly: it beats other matches
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
@@ -164,20 +170,17 @@ class MemoryWaveSide(WaveSide):
         self.faults.check("create")
         self.store.check_business(self.sandbox.business_id)
         record = self._mutate(write.create, {**extras, **fields})
+        self.faults.answer("create")
         return self._run_actions(entity, record, actions)
 
-    def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        write = self.writes_of(entity)
-        fields, actions = without_actions(payload)
-        record = current
-        if fields:
-            self.faults.check("update")
-            record = self._mutate(write.patch, {"id": current["id"], **fields})
-        return self._run_actions(entity, record, actions)
+    def _patch(self, entity: Entity, current: Record, fields: Record) -> Record:
+        """One patch request (the deployed side decides what it carries: wave/clears.py)."""
+        self.faults.check("update")
+        return self._mutate(self.writes_of(entity).patch, {"id": current["id"], **fields})
 
     def _run_actions(self, entity: Entity, record: Record, actions: dict[str, Any]) -> Record:
         write = self.writes_of(entity)
-        for action, value in actions.items():
+        for action, value in ordered_actions(write, actions):
             handler = write.actions[action]
             if isinstance(handler, str):
                 self.faults.check("action")
@@ -205,7 +208,7 @@ class MemoryWaveSide(WaveSide):
             result = getattr(self.store, PAYMENT_WRITES.get(mutation) or _method(mutation))(argument)
             with self.store.lock:
                 return self._view(result) if isinstance(result, dict) and "id" in result else result
-        except InputErrors as refused:  # Wave's didSucceed: false, as the client raises it
+        except (InputErrors, GraphQLError) as refused:  # didSucceed: false or `errors`, as the client raises them
             raise Refused(f"{mutation}: {refused}") from None
 
 

@@ -25,7 +25,7 @@ from devstack.wave_sandbox import WaveSandbox
 from devstack.webshop_sandbox import WebshopSandbox
 from devstack.webshop_sandbox.values import format_ts
 from shopwave.config import Options
-from shopwave.engine import Engine, Report
+from shopwave.engine import Engine, Report, SweepMode
 from shopwave.flows import FLOWS, flow_for
 from shopwave.mapping import SHOP, WAVE
 
@@ -57,7 +57,7 @@ class World:
         self.engine = Engine(self.store, self.sides, flows=flow_for, catalog=self.catalog, options=self.options,
                              claim_lease=timedelta(seconds=claim_lease), claim_wait=claim_wait,
                              sweep_lease=timedelta(seconds=sweep_lease), checkpoint=self._checkpoint,
-                             concurrency=concurrency)
+                             concurrency=concurrency, now=self.wall.now)
 
     def close(self) -> None:
         self.engine.workers.close()
@@ -66,6 +66,10 @@ class World:
     def run(self, flow_name: str, **kwargs) -> Report:
         """One sweep of a flow, as its schedule runs it."""
         return self.engine.sweep(FLOWS[flow_name], **kwargs)
+
+    def reconcile(self, flow_name: str, **kwargs) -> Report:
+        """One reconciliation pass of a flow, as its Reconcile schedule runs it."""
+        return self.engine.sweep(FLOWS[flow_name], mode=SweepMode.RECONCILE, **kwargs)
 
     def sync_ids(self, flow_name: str, ids: list[str]) -> Report:
         """Named records now: a webhook delivery, or an operator's `ops retry`."""
@@ -104,7 +108,8 @@ class World:
 
     # -- time and crashes ------------------------------------------------------------------------
     def later(self, seconds: float) -> None:
-        """The state store's clock moves on: leases run out, parked records fall due."""
+        """Our clock moves on (the state store's and the engine's): leases run out, parked records
+        fall due, what a Wave sweep re-reads before its watermark narrows."""
         self.wall.advance(timedelta(seconds=seconds))
 
     def crash_at(self, point: str, after: int = 0) -> None:

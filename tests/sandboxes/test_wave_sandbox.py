@@ -165,6 +165,23 @@ def test_given_bad_input_when_mutating_then_input_errors_and_state_unchanged(sb)
     assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+def test_given_wave_s_page_limit_when_a_list_asks_for_more_then_it_is_refused_or_clamped_as_switched(sb):
+    for i in range(205):
+        sb.create_customer(name=f"C{i:03}")
+    variables = {"businessId": sb.business_id, "page": 1, "sort": ["NAME_ASC"]}
+    assert len(list_customers(sb, pageSize=200)["edges"]) == 200  # the maximum, by default
+    refused = gql(sb, LIST_CUSTOMERS, {**variables, "pageSize": 201}).json()
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "200" in refused["errors"][0]["message"]
+
+    sb.set_page_size_limit(200, over="clamp")
+    clamped = list_customers(sb, pageSize=500)
+    assert len(clamped["edges"]) == 200 and clamped["pageInfo"]["totalPages"] == 2
+    sb.set_page_size_limit(None)
+    assert len(list_customers(sb, pageSize=500)["edges"]) == 205
+    sb.reset()
+    assert gql(sb, LIST_CUSTOMERS, {**variables, "pageSize": 201}).json()["errors"]  # reset restores the limit
+
+
 def test_given_archived_product_when_listing_then_hidden_unless_asked(sb):
     made = data(sb, PRODUCT_CREATE, {"input": {"businessId": sb.business_id, "name": "Mug",
                                                "unitPrice": "12.123456"}})["productCreate"]
@@ -233,6 +250,18 @@ def test_given_paid_invoice_when_patched_then_refused_and_unchanged(sb):
     out = data(sb, INVOICE_PATCH, {"input": {"id": inv["id"], "memo": "x"}})["invoicePatch"]
     assert out["didSucceed"] is False and "paid" in out["inputErrors"][0]["message"].lower()
     assert sb.get_invoice(inv["id"]) == paid
+
+
+def test_given_an_approved_invoice_when_paid_more_than_its_total_then_it_is_overpaid_with_a_negative_amount_due(sb):
+    _, cust, prod = _invoice_setup(sb)
+    inv = sb.create_invoice(customerId=cust["id"], items=[{"productId": prod["id"]}])
+    sb.approve_invoice(inv["id"])
+    sb.record_payment(inv["id"], amount="5.00")
+    over = sb.record_payment(inv["id"], amount="10.00")
+    assert over["status"] == "OVERPAID"
+    assert (over["amountPaid"]["value"], over["amountDue"]["value"]) == ("15.00", "-5.01")
+    out = data(sb, INVOICE_PATCH, {"input": {"id": inv["id"], "memo": "x"}})["invoicePatch"]
+    assert out["didSucceed"] is False
 
 
 def test_given_injected_429_when_client_retries_after_then_succeeds(sb):
@@ -328,3 +357,23 @@ def test_given_an_injected_graphql_error_when_querying_then_it_answers_inside_a_
     assert first.status_code == 200 and first.json()["data"] is None
     assert first.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert second.status_code == 200 and "errors" not in second.json()
+
+
+@pytest.mark.parametrize("retry_after, header", [(None, None), (1, "1")])
+def test_given_a_concurrency_cap_of_two_when_five_requests_arrive_at_once_then_three_answer_429(
+        sb, retry_after, header):
+    from concurrent.futures import ThreadPoolExecutor
+
+    deadline = time.monotonic() + 5
+    while sb.in_flight and time.monotonic() < deadline:  # an earlier test's timed-out request
+        time.sleep(0.05)
+    sb.set_concurrency_cap(2, retry_after=retry_after)
+    sb.set_latency(0.3)  # the first two are still being served when the others arrive
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: gql(sb, "{ business { id } }"), range(5)))
+
+    assert sorted(a.status_code for a in answers) == [200, 200, 429, 429, 429]
+    assert {a.headers.get("Retry-After") for a in answers if a.status_code == 429} == {header}
+    assert sb.over_cap_answers == 3 and sb.peak_in_flight == 2
+    sb.set_latency(0)
+    assert [gql(sb, "{ business { id } }").status_code for _ in range(3)] == [200, 200, 200]  # one at a time passes

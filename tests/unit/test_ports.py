@@ -64,7 +64,7 @@ def mismatches(implementation: object, protocol: type) -> list[str]:
 def test_given_the_protocols_when_listed_then_they_name_every_call_the_engine_makes_of_a_side_and_the_store():
     assert set(members(Side)) == {
         "name", "record_id", "stamp", "deleted", "writable", "takes_writes", "must_replace", "deletable", "status_of",
-        "partitions", "pages", "fetch", "fetch_many", "look_up_many", "candidates", "create", "update"}
+        "reread_window", "partitions", "pages", "fetch", "fetch_many", "look_up_many", "candidates", "create", "update"}
     assert set(members(Deletes)) - set(members(Side)) == {"delete"}
     assert set(members(Store)) == {"get_links", "get_link", "save_link", "watermark", "save_watermark", "park",
                                    "unpark", "parked", "record_conflict", "claim", "release"}

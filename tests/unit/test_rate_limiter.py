@@ -32,3 +32,55 @@ def test_given_a_retry_derived_from_a_limited_one_when_created_then_it_keeps_the
     retry = LimitedRetry(total=3)
     retry.limiter = RateLimiter(None)
     assert retry.new(total=2).limiter is retry.limiter
+
+
+class _Answer:
+    def __init__(self, status: int, retry_after: str | None = None):
+        self.status = status
+        self.headers = {"Retry-After": retry_after} if retry_after is not None else {}
+
+
+class _Recorder:
+    """A limiter that records what the retry asked of it."""
+
+    def __init__(self):
+        self.events: list = []
+
+    def acquire(self):
+        self.events.append("acquire")
+
+    def release(self):
+        self.events.append("release")
+
+    def pause(self, seconds):
+        self.events.append(("pause", seconds))
+
+
+def test_given_a_429_without_retry_after_when_retrying_then_every_caller_pauses_for_a_jittered_backoff():
+    limiter = _Recorder()
+    from urllib3.util.retry import RequestHistory
+
+    retry = LimitedRetry(total=3, backoff_factor=0.1, backoff_jitter=0.1,
+                         history=(RequestHistory("POST", "/", None, 429, None),))  # the first retry
+    retry.limiter = limiter
+    started = time.monotonic()
+    retry.sleep(_Answer(429))
+    assert limiter.events[0] == "release" and limiter.events[-1] == "acquire"  # no slot held while waiting
+    paused = limiter.events[1][1]
+    assert 0.1 <= paused <= 0.2 and time.monotonic() - started >= 0.1  # the first retry waits too
+
+
+def test_given_a_fractional_retry_after_when_retrying_then_it_is_honoured_not_refused():
+    limiter = _Recorder()
+    retry = LimitedRetry(total=3)
+    retry.limiter = limiter
+    retry.sleep(_Answer(429, "0.3"))
+    assert ("pause", 0.3) in limiter.events
+
+
+def test_given_retry_after_zero_when_retrying_then_nobody_is_paused():
+    limiter = _Recorder()
+    retry = LimitedRetry(total=3)
+    retry.limiter = limiter
+    retry.sleep(_Answer(429, "0"))
+    assert limiter.events == ["release", "acquire"]

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.memory import world  # noqa: F401 - fixture
+from tests.memory import make_world, world  # noqa: F401 - fixtures
 from tests.memory.seeds import ADA, WIDGET, seed_order
 from tests.memory.world import Crash
+
+NO_EMAIL = {"first_name": "Nora", "last_name": "Quill", "phone": "+1 416 555 0142", "currency": "CAD"}
 
 
 def test_given_one_wave_customer_with_the_email_when_the_shop_customer_syncs_then_it_is_adopted_and_each_fills_the_other(world):
@@ -97,3 +99,34 @@ def test_given_a_run_that_died_after_wave_created_the_customer_when_the_next_run
     assert report.adopted == 1 and report.created == 0
     assert len(world.wave.customers()) == 1
     assert world.link("customer", customer["id"]).wave_id == world.wave.customers()[0]["id"]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_given_a_customer_without_email_whose_create_timed_out_after_wave_made_it_when_retried_then_it_is_adopted_not_created_twice(make_world, concurrency):
+    world = make_world(concurrency=concurrency)
+    others = [world.shop.create("customers", {**NO_EMAIL, "first_name": f"Other {i}"}) for i in range(3)]
+    customer = world.shop.create("customers", NO_EMAIL)
+    world.wave.create_customer(name="Nora Quill", firstName="Nora", lastName="Quill")  # a namesake, not it
+    world.sides["wave"].faults.lose_answer("create", times=4)  # each create happens, no answer arrives
+
+    down = world.run("customer_to_wave")
+    assert down.failures and world.link("customer", customer["id"]) is None
+    world.later(15 * 60 + 1)
+    world.settle()
+
+    made = [c for c in world.wave.customers() if c["displayId"]]
+    assert sorted(c["displayId"] for c in made) == sorted(c["id"] for c in [*others, customer])  # one each
+    link = world.link("customer", customer["id"])
+    assert link.wave_id == next(c["id"] for c in made if c["displayId"] == customer["id"])
+    assert len(world.wave.customers()) == 5  # the four, and the merchant's namesake left alone
+
+
+def test_given_email_less_customers_in_a_backfill_when_synced_then_wave_is_listed_once_for_all_of_them(world):
+    for i in range(30):
+        world.shop.create("customers", {**NO_EMAIL, "first_name": f"Nora {i}"})
+    world.reset_counters()
+
+    report = world.run("customer_to_wave")
+
+    assert report.created == 30 and len(world.wave.customers()) == 30
+    assert world.sides["wave"].faults.calls["pages"] <= 2  # one listing for the page, not one per customer

@@ -150,6 +150,23 @@ def test_given_an_invoice_paid_in_wave_when_synced_then_the_order_is_paid_and_no
     assert world.wave_writes == 0
 
 
+def test_given_an_invoice_overpaid_in_wave_when_synced_then_the_order_is_paid_with_the_whole_amount_received(world):
+    _, _, _, order = seed_order(world)
+    world.settle()
+    invoice = world.wave_record("order", order["id"])
+    world.wave.approve_invoice(invoice["id"])
+    overpaid = world.wave.record_payment(invoice["id"], str(Decimal(order["total"]) + 5))
+    world.reset_counters()
+
+    world.settle()
+
+    paid = world.shop.get("orders", order["id"])
+    assert overpaid["status"] == "OVERPAID"
+    assert (paid["payment_status"], paid["amount_paid"]) == ("paid", str(Decimal(order["total"]) + 5))
+    assert world.wave_writes == 0 and world.shop_writes == 1
+    assert settles_quietly(world)
+
+
 def test_given_a_linked_order_edited_in_the_shop_when_synced_then_the_invoice_takes_the_new_lines_in_one_write(world):
     _, widget, _, order = seed_order(world)
     world.settle()

@@ -253,3 +253,14 @@ def test_given_a_cheque_recorded_in_wave_for_an_order_cancelled_before_it_synced
     assert (shop["status"], shop["amount_paid"]) == ("cancelled", "20.00")  # money the merchant must refund
     assert world.link("order", order["id"]).status == "kept"
     assert quiet(world)
+
+
+def test_given_invoices_approved_on_create_when_an_order_paid_at_checkout_syncs_then_it_is_approved_once_and_paid(make_world):
+    world = make_world(options={"invoice_approve": True})
+    order = paid_at_checkout(world)
+
+    world.settle()
+
+    invoice = world.wave_record("order", order["id"])
+    assert invoice["status"] == "PAID" and len(invoice["payments"]) == 1
+    assert world.store.parked("order_to_wave") == []

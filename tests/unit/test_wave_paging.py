@@ -6,9 +6,10 @@ from shopwave.flows.customers import CUSTOMER
 class CannedWave:
     """Answers list queries from a fixed list sorted by (modifiedAt, id); `>` filter semantics."""
 
-    def __init__(self, records):
+    def __init__(self, records, *, inclusive=False, to_the_second=False):
         self.records = sorted(records, key=lambda r: (r["modifiedAt"], r["id"]))
         self.asked = []
+        self.inclusive, self.to_the_second = inclusive, to_the_second  # Wave's undocumented answers
 
     def query(self, document, variables):
         # the argument is in the document exactly when its variable is sent, and never as null
@@ -16,7 +17,10 @@ class CannedWave:
         assert variables.get("modifiedAtAfter", "absent") is not None
         self.asked.append((variables.get("modifiedAtAfter"), variables["page"]))
         after = variables.get("modifiedAtAfter")
-        rows = [r for r in self.records if after is None or r["modifiedAt"] > after]
+        if after is not None and self.to_the_second:
+            after = after[:19] + ".000Z"  # the bound cut to its second
+        rows = [r for r in self.records
+                if after is None or r["modifiedAt"] > after or (self.inclusive and r["modifiedAt"] == after)]
         size, page = variables["pageSize"], variables["page"]
         chunk = rows[(page - 1) * size: page * size]
         return {"business": {"customers": {"pageInfo": {"currentPage": page}, "edges": [{"node": r} for r in chunk]}}}
@@ -59,3 +63,21 @@ def test_given_no_watermark_when_the_first_page_is_asked_for_then_the_document_h
     list(WaveFilterPager(wave, CUSTOMER.wave, 2).pages(None))
     assert wave.asked[0] == (None, 1)  # the first request: no filter (and CannedWave checked it was not sent as null)
     assert wave.asked[1][0] is not None  # then the cursor of the page before
+
+
+def at_second(i, second):
+    return {"id": f"w{i}", "modifiedAt": f"2026-11-25T10:00:{second:02d}.000Z"}
+
+
+def test_given_whole_seconds_and_an_inclusive_bound_cut_to_the_second_when_paging_then_the_bound_never_goes_back_and_every_record_comes():
+    # The bound just before a full page's last stamp is cut back to the second before: asking again
+    # after it would answer the same page (or an older one) for ever; the pager turns the page instead.
+    records = [at_second(i, 4) for i in range(3)] + [at_second(i, 5) for i in range(3, 7)] + [at_second(9, 6)]
+    wave = CannedWave(records, inclusive=True, to_the_second=True)
+
+    seen = [r["id"] for page in WaveFilterPager(wave, CUSTOMER.wave, 2).pages("2026-11-25T10:00:04.000Z") for r in page]
+
+    assert set(seen) == {r["id"] for r in records}
+    bounds = [after for after, _ in wave.asked]
+    assert bounds == sorted(bounds) and len(wave.asked) < 12
+    assert len(set(wave.asked)) == len(wave.asked)  # no request repeated in place

@@ -18,8 +18,10 @@ from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol
 
+from .wave.limits import WAVE_MAX_PAGE_SIZE
+
 SECRET_MAX_AGE_SECONDS = 300  # README: "cached 5 minutes"
-WEBSHOP_MAX_PAGE_SIZE = 200  # the contract's `limit` (docs/CONTRACT.md); Wave documents no maximum
+WEBSHOP_MAX_PAGE_SIZE = 200  # the contract's `limit` (docs/CONTRACT.md)
 REQUIRED = MISSING
 
 
@@ -74,6 +76,10 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+# SYNC_PAGE_SIZE is the page of either system, so the smaller maximum bounds it.
+MAX_PAGE_SIZE = min(WEBSHOP_MAX_PAGE_SIZE, WAVE_MAX_PAGE_SIZE)
+
+
 PAYMENT_METHODS = ("BANK_TRANSFER", "CASH", "CHEQUE", "CREDIT_CARD", "PAYPAL", "OTHER", "UNSPECIFIED")
 
 
@@ -86,8 +92,9 @@ def _payment_method(text: str) -> str:
 
 def _page_size(text: str) -> int:
     size = int(text)
-    if not 1 <= size <= WEBSHOP_MAX_PAGE_SIZE:
-        raise ValueError(f"must be 1 to {WEBSHOP_MAX_PAGE_SIZE} (the webshop contract's limit)")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValueError(f"must be 1 to {MAX_PAGE_SIZE}: it is the page size of both systems, and the webshop "
+                         f"contract's limit and Wave's largest page are {WEBSHOP_MAX_PAGE_SIZE} and {WAVE_MAX_PAGE_SIZE}")
     return size
 
 
@@ -136,7 +143,13 @@ class Section:
 class WaveSettings(Section):
     api_url: str = setting("WAVE_API_URL", "https://gql.waveapps.com/graphql/public")
     business_id: str = setting("WAVE_BUSINESS_ID")
-    max_rps: float = setting("WAVE_MAX_RPS", 0.0)  # 0: no client-side limit (429s are honoured anyway)
+    # The deployment's budget (state/budget.py), shared by every function and container: Wave
+    # requests in flight at once, and starts per second (0: no limit; 429s are honoured anyway).
+    max_concurrency: int = setting("WAVE_MAX_CONCURRENCY", 2)
+    max_rps: float = setting("WAVE_MAX_RPS", 0.0)
+    # How far before its watermark a Wave sweep reads again (modifiedAt's precision and
+    # modifiedAtAfter's inclusiveness are undocumented; a late commit): hash-skip writes nothing.
+    sweep_overlap: float = setting("WAVE_SWEEP_OVERLAP_SECONDS", 300.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,6 +179,7 @@ class SyncSettings(Section):
     claim_lease: float = setting("CLAIM_LEASE_SECONDS", 60.0)
     claim_wait: float = setting("CLAIM_WAIT_SECONDS", 10.0)
     sweep_lease: float = setting("SWEEP_LEASE_SECONDS", 900.0)
+    reconcile_page_size: int = setting("RECONCILE_PAGE_SIZE", 200, _page_size)  # a reconciliation pass's pages
     park_backoff: float = setting("PARK_BACKOFF_SECONDS", 60.0)
     park_max_attempts: int = setting("PARK_MAX_ATTEMPTS", 10)
 

@@ -42,7 +42,9 @@ metrics = Metrics()
 
 PARKED_RECORDS = "ParkedRecords"
 SWEEPS_FAILED = "SweepsFailed"
-ALARM_METRICS = (PARKED_RECORDS, SWEEPS_FAILED)
+# Records a reconciliation pass found differing and wrote: what the incremental sweeps missed.
+RECONCILED_RECORDS = "ReconciledRecords"
+ALARM_METRICS = (PARKED_RECORDS, SWEEPS_FAILED, RECONCILED_RECORDS)
 
 EMPTY_METRICS_WARNING = "No application metrics to publish"
 

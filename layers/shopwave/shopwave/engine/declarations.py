@@ -93,6 +93,12 @@ class WaveWrite:
     replace_when: Callable[[Record, Record], bool] = lambda record, state: False
 
 
+def ordered_actions(write: "WaveWrite", actions: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A document's actions in the order they run: single mutations first (an approval asked for
+    by configuration), then those that plan from the record as it then is (payments)."""
+    return sorted(actions.items(), key=lambda item: not isinstance(write.actions[item[0]], str))
+
+
 @dataclass(frozen=True)
 class WaveLookup:
     """Adoption candidates in Wave whose canonical `field` equals the record's (case-folded).
@@ -109,6 +115,12 @@ class WaveAdopt:
     shop counterpart: look-ups by canonical field, and the Wave field carrying the shop id."""
     lookups: tuple[WaveLookup, ...] = ()
     shop_id_field: str | None = None  # a Wave record that carries the shop id (displayId) is its counterpart
+    # A record none of the look-ups can find (a customer without an email) is looked for by the shop
+    # id in `shop_id_field` among Wave records modified since its shop record was created (this
+    # gives when, from the shop record), less `created_margin` for clock skew: so a create that
+    # went through although its answer never arrived is adopted on retry, not made twice.
+    source_created: Callable[[Record], str | None] | None = None
+    created_margin: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ class Side(Protocol):
     def status_of(self, entity: Entity, record: Record) -> str: ...
 
     # -- reading --------------------------------------------------------------------------------
+    def reread_window(self, entity: Entity) -> timedelta:
+        """How far before the watermark a sweep reads again, the engine handling what it re-reads
+        (hash-skip) instead of skipping it as passed: zero for an exact cursor."""
+
     def partitions(self, entity: Entity) -> list[str]:
         """Lists read separately, each with its own watermark ("" when there is one list)."""
 

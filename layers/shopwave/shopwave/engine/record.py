@@ -100,6 +100,8 @@ class RecordSync:
     def sync(self) -> None:
         deleted = (self.source.deleted(self.entity, self.record)
                    and self.entity.when_deleted_in(self.flow.source) is not WhenDeleted.KEEP_SYNCING)
+        if self.stale(self.link):
+            return
         if self.link is not None and not deleted and state_hash(self.state) == self.link.state_hash:
             self.report.echoes += 1
             return
@@ -116,6 +118,15 @@ class RecordSync:
                 self.ahead = self.ahead.without_lookups()
             self.decide(deleted)
 
+    def stale(self, link: Link | None) -> bool:
+        """This read of the record is older than one its link has seen (a list re-read from a late
+        replica, a page read ahead while the other flow wrote it): writing it would undo a newer
+        version, so nothing is written. The same stamp is not older (coarse stamps are shared)."""
+        if link is None or self.source.stamp(self.entity, self.record) >= (link.seen_on(self.flow.source) or ""):
+            return False
+        self.report.stale += 1
+        return True
+
     def claim_key(self) -> str:
         """Both flows of a linked pair claim the same key (its anchor); an unlinked record its own."""
         side, record_id = self.link.anchor() if self.link is not None else (self.flow.source, self.record_id)
@@ -130,6 +141,8 @@ class RecordSync:
                 self.report.echoes += 1  # it already handled this version of the record, or a newer one
                 return
             self.state = self.mapping.canonical(self.flow.source, self.record, self.ctx, basis_of(fresh, self.flow.source))
+        elif self.stale(fresh):
+            return
         if deleted:
             self.on_deleted()
         elif self.link is not None and self.link.status != "active":
@@ -251,10 +264,27 @@ class RecordSync:
             report.updated += 1
             report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
             self.engine.checkpoint("after_remote_write")
+            self.clears_not_taken(current, result)
         if result.write or result.ignored:
             # written, or a one-way field changed where it does not travel from: say if the pair's totals part
             self.verify(self.record, current)
         self.save_link(self.record, current, result.agreed)
+
+    def clears_not_taken(self, current: Record, result: "merging.Merge") -> None:
+        """A field cleared at the source that the target still holds after the write (Wave may
+        refuse a null: wave/clears.py). The pair agrees on the target's value, so the reverse flow
+        carries nothing back and the clear is not retried until the source changes the field
+        again; the source keeps its clear and the difference is a conflict for an operator."""
+        cleared = [name for name in result.write if self.state.get(name) is None]
+        if not cleared:
+            return
+        theirs = self.mapping.canonical(self.flow.target, current, self.ctx, basis_of(self.link, self.flow.target))
+        for name in cleared:
+            if theirs.get(name) is not None:
+                result.agreed[name] = theirs[name]
+                self.conflict(name, reason=f"{self.flow.target} kept its value: the clear was not taken",
+                              agreed=theirs[name], winner=self.flow.target,
+                              **{self.flow.source: None, self.flow.target: theirs[name]})
 
     def replace(self, current: Record) -> None:
         """A new counterpart takes the place of one that cannot change back (an archived product)."""

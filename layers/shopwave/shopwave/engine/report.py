@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class Report:
     flow: str
+    mode: str = "incremental"  # or "reconcile" (SweepMode)
     read: int = 0
     created: int = 0
     updated: int = 0
@@ -20,6 +21,10 @@ class Report:
     deleted: int = 0
     kept: int = 0  # deleted or cancelled at the source, counterpart kept by policy (reported)
     skipped: int = 0
+    stale: int = 0  # read again older than its link last saw it (a late replica, a page read ahead): not written
+    # A reconciliation pass's records that differed from their links and were written (or parked):
+    # what the incremental sweeps missed. The ReconciledRecords metric an operator alarms on.
+    reconciled: int = 0
     wave_calls: int = 0
     webshop_calls: int = 0
     wave_throttled: int = 0  # Wave's 429 answers, retried ones included

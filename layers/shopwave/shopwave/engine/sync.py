@@ -12,13 +12,15 @@ import logging
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from enum import Enum
 from typing import Any, Callable, Iterable, Iterator
 
 from ..clients.errors import AuthenticationFailed, Unavailable
 from ..mapping import state_hash
 from ..mapping.context import SyncContext
-from ..state import Link
+from ..state import Link, Watermark
+from . import timestamps
 from .declarations import Flow, Record
 from .outcomes import PARKS_THE_RECORD, STOPS_THE_RUN, UNREADABLE, ClaimBusy
 from .ports import Side, Store
@@ -29,13 +31,23 @@ from .workers import Workers
 logger = logging.getLogger("shopwave.engine")
 
 
+class SweepMode(Enum):
+    """What a sweep reads. INCREMENTAL: what changed since the watermark (the schedule every few
+    minutes). RECONCILE: everything the incremental sweeps have passed, to catch what they missed
+    (a payment that left `modifiedAt` alone), with its own lease and progress (SYNC.md rule 6)."""
+    INCREMENTAL = "incremental"
+    RECONCILE = "reconcile"
+
+
 class Run:
     """One flow's run: its report and context, the ids it has parked, when to stop taking work,
     and the outage that stopped it, if one did."""
 
-    def __init__(self, flow: Flow, ctx: SyncContext, parked: set[str], out_of_time: Callable[[], bool] = lambda: False):
-        self.flow, self.ctx, self.parked, self.out_of_time = flow, ctx, parked, out_of_time
-        self.report = Report(flow.name)
+    def __init__(self, flow: Flow, ctx: SyncContext, parked: set[str], out_of_time: Callable[[], bool] = lambda: False,
+                 mode: SweepMode = SweepMode.INCREMENTAL):
+        self.flow, self.ctx, self.parked, self.out_of_time, self.mode = flow, ctx, parked, out_of_time, mode
+        self.report = Report(flow.name, mode=mode.value)
+        self.seen: dict[str, str] = {}  # record id -> the newest stamp handled in this run
         self.outage: Unavailable | None = None
 
     def stopped_by(self, exc: Unavailable, report: Report, what: str) -> None:
@@ -53,7 +65,8 @@ class Engine:
                  catalog: Any = None, options: dict[str, Any] | None = None,
                  claim_lease: timedelta = timedelta(seconds=60), claim_wait: float = 10.0, reserve_seconds: float = 10.0,
                  sweep_lease: timedelta = timedelta(minutes=15), checkpoint: Callable[[str], None] | None = None,
-                 concurrency: int = 1):
+                 concurrency: int = 1, reconcile_page_size: int = 200,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.store = store
         self.sides = sides
         self.flow_for = flows  # (entity, source side) -> the flow that syncs a dependency on demand
@@ -64,6 +77,8 @@ class Engine:
         self.reserve_seconds = reserve_seconds
         self.sweep_lease = sweep_lease
         self.workers = Workers(concurrency)
+        self.reconcile_page_size = reconcile_page_size
+        self.now = now  # our clock: when a read began (Watermark.read_at)
         # Called at every point where a crash would leave a partial effect; the chaos suite
         # makes it crash there. In production it does nothing.
         self.checkpoint = checkpoint or (lambda point: None)
@@ -72,7 +87,7 @@ class Engine:
         return SyncContext(self.store, self.catalog, self.options)
 
     # sweep ---------------------------------------------------------------------------------
-    def sweep(self, flow: Flow, *, time_left: Callable[[], float] | None = None,
+    def sweep(self, flow: Flow, *, mode: SweepMode = SweepMode.INCREMENTAL, time_left: Callable[[], float] | None = None,
               lease_for: timedelta | None = None) -> Report:
         """Retry what is parked and due, then everything changed since each watermark.
 
@@ -82,6 +97,8 @@ class Engine:
         then); with `time_left` it stops taking new records `reserve_seconds` before the
         deadline, and the next run goes on from the saved watermark."""
         lease = min(lease_for, self.sweep_lease) if lease_for is not None else self.sweep_lease
+        if mode is SweepMode.RECONCILE:
+            return self._reconcile(flow, lease, time_left)
         with self.leased(f"sweep#{flow.name}", lease) as held:
             if not held:
                 report = Report(flow.name)
@@ -113,16 +130,23 @@ class Engine:
         return lambda: time_left() < self.reserve_seconds
 
     def _sweep_partition(self, run: Run, partition: str) -> bool:
-        """One partition's pages since its watermark; False when the run stops here."""
+        """One partition's pages since its watermark (less the side's re-read window); False when
+        the run stops here."""
         flow, source = run.flow, self.sides[run.flow.source]
         bookmark = flow.name + (f"#{partition}" if partition else "")
         mark = self.store.watermark(bookmark)
-        for page in self.workers.one_page_ahead(source.pages(flow.entity, partition, mark.ts, flow.page_size)):
-            fresh = [r for r in page if not mark.passed(source.stamp(flow.entity, r), source.record_id(r))]
+        window = source.reread_window(flow.entity)
+        since, began = reread_from(mark, window), timestamps.format_moment(self.now())
+        for page in self.workers.one_page_ahead(source.pages(flow.entity, partition, since, flow.page_size)):
+            fresh = [r for r in page if self._unhandled(run, mark, source, r, rereads=bool(window))]
+            before = (mark.ts, len(mark.ids))
             handled = self._sync_page(run, fresh)
             for record in handled:
-                mark.advance(source.stamp(flow.entity, record), source.record_id(record))
-            if handled:
+                stamp, record_id = source.stamp(flow.entity, record), source.record_id(record)
+                mark.advance(stamp, record_id)
+                run.seen[record_id] = max(stamp, run.seen.get(record_id, ""))
+            if (mark.ts, len(mark.ids)) != before:  # re-reads alone move nothing: nothing to save
+                mark.read_at = began
                 self.store.save_watermark(bookmark, mark)  # saved only after the page is committed
                 self.checkpoint("after_watermark")
             if len(handled) < len(fresh):
@@ -130,6 +154,72 @@ class Engine:
             if run.out_of_time():
                 run.report.stopped_early = True
                 return False
+        if window and mark.ts is not None and since is not None and since < mark.ts <= timestamps.minus(began, window):
+            # The window was read again to its end, long enough after the watermark's last record
+            # that nothing before it can still land: the next sweeps start at the watermark itself.
+            mark.read_at = began
+            self.store.save_watermark(bookmark, mark)
+        return True
+
+    @staticmethod
+    def _unhandled(run: Run, mark, source: Side, record: Record, *, rereads: bool) -> bool:
+        """A record of the page this run should handle. A side with an exact cursor: one the watermark
+        has not passed. A side whose stamps may come late or coarse (rereads): any record not
+        handled in this run at this stamp or later (hash-skip makes a re-read write nothing),
+        except a parked one the watermark has passed, which waits for its backoff."""
+        stamp, record_id = source.stamp(run.flow.entity, record), source.record_id(record)
+        passed = mark.passed(stamp, record_id)
+        if not rereads:
+            return not passed
+        return run.seen.get(record_id, "") < stamp and not (passed and record_id in run.parked)
+
+    # reconciliation ------------------------------------------------------------------------
+    def _reconcile(self, flow: Flow, lease: timedelta, time_left: Callable[[], float] | None) -> Report:
+        """Every record the incremental sweeps have passed, read again in the largest pages, each
+        compared with its link (hash-skip): only what differs is written, and counted in
+        `reconciled`. Its own lease and progress: an incremental sweep runs beside it, and a pass
+        cut short goes on where it stopped next time."""
+        with self.leased(f"reconcile#{flow.name}", lease) as held:
+            if not held:
+                report = Report(flow.name, mode=SweepMode.RECONCILE.value)
+                report.busy = True
+                return report
+            run = Run(flow, self._context(), {p.source_id for p in self.store.parked(flow.name)},
+                      self._deadline(time_left), SweepMode.RECONCILE)
+            for partition in self.sides[flow.source].partitions(flow.entity):
+                if not self._reconcile_partition(run, partition):
+                    break
+            if run.report.reconciled:
+                logger.info("reconciliation wrote what the incremental sweeps missed",
+                            extra={"flow": flow.name, "reconciled": run.report.reconciled})
+            return run.report
+
+    def _reconcile_partition(self, run: Run, partition: str) -> bool:
+        flow, source = run.flow, self.sides[run.flow.source]
+        bookmark = flow.name + (f"#{partition}" if partition else "")
+        progress_key = f"reconcile#{bookmark}"
+        horizon = self.store.watermark(bookmark).ts  # newer records are the incremental sweep's
+        if horizon is None:
+            return True  # never swept: the incremental sweep reads everything anyway
+        progress = self.store.watermark(progress_key)  # where a pass cut short stopped
+        pages = source.pages(flow.entity, partition, progress.ts, self.reconcile_page_size)
+        for page in self.workers.one_page_ahead(pages):
+            stamps = {source.record_id(r): source.stamp(flow.entity, r) for r in page}
+            mine = [r for r in page if stamps[(i := source.record_id(r))] <= horizon
+                    and not progress.passed(stamps[i], i) and i not in run.parked]
+            handled = self._sync_page(run, mine)
+            for record in handled:
+                progress.advance(stamps[source.record_id(record)], source.record_id(record))
+            if handled:
+                self.store.save_watermark(progress_key, progress)
+            if len(handled) < len(mine):
+                return False
+            if any(stamp > horizon for stamp in stamps.values()):
+                break  # oldest first: the rest is newer than the watermark
+            if run.out_of_time():
+                run.report.stopped_early = True
+                return False
+        self.store.save_watermark(progress_key, Watermark())  # done: the next pass starts from the beginning
         return True
 
     def sync_ids(self, flow: Flow, ids: Iterable[str], ctx: SyncContext | None = None, *,
@@ -194,6 +284,8 @@ class Engine:
         part, flow = record.report, run.flow
         try:
             record.run()
+            if run.mode is SweepMode.RECONCILE and part.writes:
+                part.reconciled += 1  # it differed from its link: a change the incremental sweeps missed
             if record.record_id in run.parked:
                 self.store.unpark(flow.name, record.record_id)
                 run.parked.discard(record.record_id)
@@ -205,6 +297,8 @@ class Engine:
         except PARKS_THE_RECORD as exc:
             entry = self.store.park(flow.name, record.record_id, f"{type(exc).__name__}: {exc}", kind=type(exc).__name__)
             part.parked += 1
+            if run.mode is SweepMode.RECONCILE:
+                part.reconciled += 1
             logger.warning("record parked", extra={"record_id": record.record_id, "reason": entry.reason,
                                                    "attempts": entry.attempts})
             run.parked.add(record.record_id)
@@ -265,3 +359,16 @@ class Engine:
             raise
         self.store.release(key, token)  # a crash (not an Exception) leaves the lease to expire
 
+
+
+def reread_from(mark: Watermark, window: timedelta) -> str | None:
+    """Where a sweep starts reading: the watermark, or up to `window` before it for a side whose
+    stamps may come late (a commit that lands after a later one was read) or coarse. Only what
+    can still have been unseen is read again: records stamped after the last read began, less
+    the window (read_at); a watermark from before read_at was kept re-reads the whole window."""
+    if not window or mark.ts is None:
+        return mark.ts
+    start = timestamps.minus(mark.ts, window)
+    if mark.read_at:
+        start = max(start, timestamps.minus(mark.read_at, window))
+    return min(start, mark.ts)

@@ -17,6 +17,10 @@ def normalise(value: str | None) -> str:
     return parse(value).strftime(FORMAT) if value else ""
 
 
+def format_moment(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(FORMAT)
+
+
 def minus(value: str, overlap: timedelta) -> str:
     """A filter bound a little before `value`: whether a side's `after` is strict or not, and
     whatever its precision, records at `value` itself are read again (and skipped as seen)."""

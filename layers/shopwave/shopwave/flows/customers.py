@@ -100,7 +100,9 @@ CUSTOMER = Entity(
             output="customer",
             create_extras=lambda shop_id, options: {"displayId": shop_id},
         ),
-        adopt=WaveAdopt(lookups=(WaveLookup("email", "email"),), shop_id_field="displayId"),
+        # by email; without one, by the displayId the sync sets on create (SYNC.md rule 2)
+        adopt=WaveAdopt(lookups=(WaveLookup("email", "email"),), shop_id_field="displayId",
+                        source_created=lambda shop_record: shop_record.get("created_at")),
     ),
     duplicate_key=DuplicateKey("email", casefold=True),
     # SYNC.md rule 9: a customer deleted in the shop keeps its Wave record (accounting history) and

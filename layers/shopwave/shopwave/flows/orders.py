@@ -98,7 +98,9 @@ class Lines(Codec):
             previous = (current or {}).get("lines") or []
             return {"lines": [self._to_shop_line(line, previous[i] if i < len(previous) else None)
                               for i, line in enumerate(lines)]}
-        items = [{"productId": ctx.side_id("product", WAVE, line["product"]), "description": line["description"],
+        # a line without a description is "" (wave/clears.py: text clears without a null; left out,
+        # Wave would fill in the product's description)
+        items = [{"productId": ctx.side_id("product", WAVE, line["product"]), "description": line["description"] or "",
                   "quantity": line["quantity"], "unitPrice": line["unit_price"],
                   "taxes": [{"salesTaxId": ctx.catalog.tax_id_for_rate(line["tax_rate"])}] if line["tax_rate"] else []}
                  for line in lines]

@@ -45,8 +45,23 @@ class StateItem(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class BudgetItem(Model):
+    """The deployment's Wave budget, in the state table under `budget#wave`: one item per
+    concurrency slot (`slot#<i>`, held by `owner` until `lease_until`) and the gate (`gate`:
+    `next_at`, the earliest moment the next request may start). Times are epoch seconds."""
+
+    class Meta:
+        table_name = "shopwave-state"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    next_at = NumberAttribute(null=True)
+
+
 def bind(links_table: str, state_table: str) -> None:
     """Point the models at this deployment's tables (and drop cached connections)."""
-    for model, name in ((LinkItem, links_table), (StateItem, state_table)):
+    for model, name in ((LinkItem, links_table), (StateItem, state_table), (BudgetItem, state_table)):
         model.Meta.table_name = name
         model._connection = None

@@ -71,9 +71,12 @@ class Link:
 
 @dataclass
 class Watermark:
-    """Where a flow's reading stopped: the last timestamp handled and the ids handled at it."""
+    """Where a flow's reading stopped: the last timestamp handled and the ids handled at it, and
+    when (our clock) the read that got there began: a side whose stamps may be late re-reads from
+    that moment less its window (Engine.reread_from)."""
     ts: str | None = None
     ids: list[str] = field(default_factory=list)
+    read_at: str | None = None
 
     def passed(self, ts: str, record_id: str) -> bool:
         return self.ts is not None and (ts < self.ts or (ts == self.ts and record_id in self.ids))
@@ -163,7 +166,7 @@ class StateStore:
 
     def save_watermark(self, flow: str, mark: Watermark) -> None:
         self.writes += 1
-        StateItem(pk="watermark", sk=flow, data=json.dumps({"ts": mark.ts, "ids": mark.ids})).save()
+        StateItem(pk="watermark", sk=flow, data=json.dumps({"ts": mark.ts, "ids": mark.ids, "read_at": mark.read_at})).save()
 
     # parked records ----------------------------------------------------------------------
     def park(self, flow: str, source_id: str, reason: str, *, kind: str = "error") -> Parked:

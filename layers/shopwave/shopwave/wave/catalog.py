@@ -12,15 +12,16 @@ from typing import Any
 from ..clients.errors import Unavailable
 from ..config import Options
 from .client import WaveClient
+from .limits import WAVE_MAX_PAGE_SIZE
 from ..mapping import values
 
 SALES_TAXES = ("query SalesTaxes($businessId: ID!, $page: Int!) { business(id: $businessId) { "
-               "salesTaxes(page: $page, pageSize: 100) { pageInfo { totalPages } "
+               f"salesTaxes(page: $page, pageSize: {WAVE_MAX_PAGE_SIZE}) {{ pageInfo {{ totalPages }} "
                "edges { node { id name abbreviation rate isArchived } } } } }")
 DISCOUNT_ACCOUNTS = ("query DiscountAccounts($businessId: ID!) { business(id: $businessId) { "
                      "accounts(subtypes: [DISCOUNTS], page: 1, pageSize: 20) { edges { node { id name } } } } }")
 FIND_PRODUCTS = ("query ProductNames($businessId: ID!, $page: Int!) { business(id: $businessId) { "
-                 "products(page: $page, pageSize: 100, sort: [CREATED_AT_ASC]) { pageInfo { totalPages } "
+                 f"products(page: $page, pageSize: {WAVE_MAX_PAGE_SIZE}, sort: [CREATED_AT_ASC]) {{ pageInfo {{ totalPages }} "
                  "edges { node { id name } } } } }")
 PAYMENT_ACCOUNTS = ("query PaymentAccounts($businessId: ID!, $page: Int!) { business(id: $businessId) { "
                     "accounts(subtypes: [CASH_AND_BANK], page: $page, pageSize: 100) { pageInfo { totalPages } "

@@ -68,13 +68,15 @@ class WaveClient:
     `fresh=True` to read past its cache once Wave refuses the one it gave)."""
 
     def __init__(self, url: str, token: str | Callable[..., str], business_id: str, *, timeout: tuple[float, float] = (5, 30),
-                 backoff_factor: float = 0.25, max_rps: float | None = None, page_size: int = 100):
+                 backoff_factor: float = 0.25, max_rps: float | None = None, page_size: int = 100, budget=None):
         self.url = url
         self.business_id = business_id
         self.page_size = page_size  # records per page of a list query (SYNC_PAGE_SIZE)
         self.timeout = timeout
         self.calls = CallCounter()
-        self.limiter = RateLimiter(max_rps or None)  # shared by every thread of this process
+        # Every HTTP attempt waits its turn here: the deployment's SharedBudget (state/budget.py,
+        # across containers) where one is given, else a rate limit for this process's threads.
+        self.limiter = budget or RateLimiter(max_rps or None)
         self._token = token if callable(token) else (lambda fresh=False: token)
         # Queries are safe to repeat; mutations are repeated only when Wave said it did nothing.
         self._query_session = session(retry_status=RETRYABLE_STATUS, read_retries=3, backoff_factor=backoff_factor, limiter=self.limiter)
@@ -114,7 +116,7 @@ class WaveClient:
 
     def _send(self, s: requests.Session, document: str, variables: dict[str, Any], token: str, *, write: bool,
               partial: bool) -> tuple[dict[str, Any], list[Path]]:
-        self.limiter.acquire()
+        self.limiter.acquire()  # retries give their slot back and wait again inside (LimitedRetry)
         started = time.perf_counter()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
@@ -122,6 +124,8 @@ class WaveClient:
         except requests.RequestException as exc:
             self.calls.add(1, write=write, seconds=time.perf_counter() - started)
             raise WaveTransportError(f"Wave unreachable: {type(exc).__name__}") from None
+        finally:
+            self.limiter.release()
         self.calls.add(attempts_made(response), write=write, throttled=throttled_answers(response),
                        seconds=time.perf_counter() - started)
         if response.status_code in (401, 403):

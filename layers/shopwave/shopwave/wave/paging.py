@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from ..engine import timestamps
 from . import operations as ops
+from .limits import WAVE_MAX_PAGE_SIZE
 
 Record = dict[str, Any]
 
@@ -19,7 +20,7 @@ class WaveFilterPager:
         self.client = client
         self.resource = resource  # a WaveResource: its list document and `read` part
         self.cursor = resource.read.cursor
-        self.page_size = page_size
+        self.page_size = min(page_size, WAVE_MAX_PAGE_SIZE)  # Wave answers at most this many a page
         self.partition = partition
 
     def pages(self, since: str | None) -> Iterator[list[Record]]:
@@ -39,8 +40,10 @@ class WaveFilterPager:
             if len(records) < self.page_size:
                 return
             next_after = self._bound(last_seen)
-            if next_after == after:
-                page += 1  # a full page within one instant: only offsets can move past it
+            if after is not None and next_after <= after:
+                # a full page within one instant (or, inclusive, at the bound itself): the bound would
+                # not move forward, so only offsets can move past it; never back, never in place
+                page += 1
             else:
                 after, page = next_after, 1
 

@@ -4,16 +4,23 @@ mutations. Each comes from one part of the entity's `WaveResource`: `read`, `wri
 read-only resource, whose writes are refused) and `adopt`."""
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any, Iterator
 
 from ..clients.errors import Refused
 from ..engine import timestamps
 from ..config import Options
-from ..engine.declarations import Entity, Record, WaveWrite, without_actions
+from ..engine.declarations import Entity, Record, WaveWrite, ordered_actions, without_actions
 from ..mapping import WAVE
+from . import clears
 from . import operations as ops
 from .client import WaveClient
+from .limits import WAVE_MAX_PAGE_SIZE
 from .paging import WaveFilterPager
+
+
+logger = logging.getLogger("shopwave.wave")
 
 
 def _folded(value: Any) -> Any:
@@ -24,10 +31,17 @@ class WaveSide:
     name = WAVE
     fetch_batch = 50
     look_up_batch = 25
+    # How far before the watermark a sweep reads again (WAVE_SWEEP_OVERLAP_SECONDS): Wave documents
+    # neither modifiedAt's precision nor whether modifiedAtAfter is inclusive, and a write may land
+    # after a later one was read. Hash-skip makes what is read again free of writes.
+    overlap = timedelta(seconds=300)
 
-    def __init__(self, client: WaveClient, options: Options | None = None):
+    def __init__(self, client: WaveClient, options: Options | None = None, overlap: timedelta | None = None):
         self.client = client
         self.options = options or Options()
+        self.nulls_refused = False  # Wave refused a null in a patch: leave them out from now on (wave/clears.py)
+        if overlap is not None:
+            self.overlap = overlap
 
     @staticmethod
     def record_id(record: Record) -> str:
@@ -62,6 +76,9 @@ class WaveSide:
     @staticmethod
     def status_of(entity: Entity, record: Record) -> str:
         return str(record.get("status") or ("archived" if record.get("isArchived") else "active"))
+
+    def reread_window(self, entity: Entity) -> timedelta:
+        return self.overlap
 
     def partitions(self, entity: Entity) -> list[str]:
         return list(entity.wave.read.partitions)
@@ -115,7 +132,7 @@ class WaveSide:
                    known: dict[tuple[str, Any], list[Record]] | None = None, cache: dict | None = None) -> list[Record]:
         """Records in Wave this one could adopt; `known` holds look-ups already made (look_up_many),
         the rest are made now, the same way."""
-        known = known or {}
+        page_lookups, known = known, known or {}
         if any((lookup.field, state[lookup.field]) not in known
                for lookup in entity.wave.adopt.lookups if lookup.filter_arg and state.get(lookup.field)):
             known = {**known, **self.look_up_many(entity, [state])}
@@ -130,17 +147,45 @@ class WaveSide:
                 nodes = known[(lookup.field, value)]
                 matches = [n for n in nodes if _folded(entity.mapping.value(WAVE, n, lookup.field)) == _folded(value)]
             found.update((m["id"], m) for m in matches)
+        found.update((m["id"], m) for m in self.by_shop_id(entity, state, source_id, source, cache, page_lookups))
         # displayId holding the shop id is exact: it beats other matches.
         field = entity.wave.adopt.shop_id_field
         exact = [r for r in found.values() if field and r.get(field) == source_id]
         return exact or list(found.values())
+
+    def by_shop_id(self, entity: Entity, state: Record, source_id: str, source: Record,
+                   cache: dict | None = None, page_lookups: dict | None = None) -> list[Record]:
+        """For a record no look-up can find (WaveAdopt.source_created): the Wave records carrying
+        its shop id, among those modified since its shop record was created, less the margin,
+        read in pages of Wave's maximum. One listing serves a page's records (`cache`) as long as
+        the page's look-ups stand (`page_lookups`, the read-ahead's: None when a writer may have
+        created a counterpart since, engine/record.py `usable`); otherwise it is read afresh."""
+        adopt = entity.wave.adopt
+        if (adopt.source_created is None or not adopt.shop_id_field
+                or any(state.get(lookup.field) for lookup in adopt.lookups)):
+            return []
+        created = adopt.source_created(source)
+        since = timestamps.minus(created, adopt.created_margin) if created else None
+        key = ("wave by shop id", entity.name)
+        scanned = (cache or {}).get(key)
+        if (scanned is None or page_lookups is None or scanned[0] is not page_lookups
+                or (scanned[1] is not None and (since is None or since < scanned[1]))):
+            index: dict[str, list[Record]] = {}
+            for page in self.pages(entity, entity.wave.read.partitions[0], since, WAVE_MAX_PAGE_SIZE):
+                for record in page:
+                    if record.get(adopt.shop_id_field):
+                        index.setdefault(record[adopt.shop_id_field], []).append(record)
+            scanned = (page_lookups, since, index)
+            if cache is not None and page_lookups is not None:
+                cache[key] = scanned
+        return list({r["id"]: r for r in scanned[2].get(source_id, [])}.values())
 
     def _scan(self, entity: Entity, field: str, cache: dict) -> dict[Any, list[Record]]:
         """Every active record by one field's value: Wave cannot filter on it (product names)."""
         key = ("wave scan", entity.name, field)
         if key not in cache:
             index: dict[Any, list[Record]] = {}
-            pager = WaveFilterPager(self.client, entity.wave, 100, entity.wave.read.partitions[0])
+            pager = WaveFilterPager(self.client, entity.wave, WAVE_MAX_PAGE_SIZE, entity.wave.read.partitions[0])
             for page in pager.pages(None):
                 for record in page:
                     value = entity.mapping.value(WAVE, record, field)
@@ -165,17 +210,37 @@ class WaveSide:
         return self._run_actions(entity, record, actions)
 
     def update(self, entity: Entity, current: Record, payload: Record) -> Record:
-        write = self.writes_of(entity)
+        self.writes_of(entity)  # a read-only resource refuses
         fields, actions = without_actions(payload)
         record = current
         if fields:
-            document = ops.mutation_document(entity.wave, write.patch, entity.wave.patch_input)
-            record = self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
+            record = self._patch_clearing(entity, current, clears.spelled(entity.mapping, fields, current))
         return self._run_actions(entity, record, actions)
+
+    def _patch_clearing(self, entity: Entity, current: Record, fields: Record) -> Record:
+        """Clears as wave/clears.py says: a patch Wave refuses for its nulls goes again without
+        them. A clear it did not take shows in the record answered (the engine reports it)."""
+        if self.nulls_refused or not clears.has_nulls(fields):
+            stripped = clears.without_nulls(fields)
+            return self._patch(entity, current, stripped) if stripped else current
+        try:
+            return self._patch(entity, current, fields)
+        except Refused as refused:
+            stripped = clears.without_nulls(fields)
+            logger.warning("Wave refused a patch with nulls; sending it without them",
+                           extra={"entity": entity.name, "reason": str(refused)[:300]})
+            record = self._patch(entity, current, stripped) if stripped else current
+            self.nulls_refused = True  # the same patch without nulls went through: it was the nulls
+            return record
+
+    def _patch(self, entity: Entity, current: Record, fields: Record) -> Record:
+        write = self.writes_of(entity)
+        document = ops.mutation_document(entity.wave, write.patch, entity.wave.patch_input)
+        return self.client.mutate(write.patch, document, {"id": current["id"], **fields})[write.output]
 
     def _run_actions(self, entity: Entity, record: Record, actions: dict[str, Any]) -> Record:
         write = self.writes_of(entity)
-        for action, value in actions.items():
+        for action, value in ordered_actions(write, actions):
             handler = write.actions[action]
             if isinstance(handler, str):
                 result = self.client.mutate(handler, ops.action_document(entity.wave, handler),

@@ -11,6 +11,7 @@ import requests
 from ..clients.errors import AuthenticationFailed, Refused, Stale, Unavailable
 from ..clients.ratelimit import RateLimiter
 from ..clients.http import RETRYABLE_STATUS, CallCounter, attempts_made, session
+from ..config import WEBSHOP_MAX_PAGE_SIZE
 
 
 class WebshopError(Exception):
@@ -51,7 +52,7 @@ class WebshopClient:
 
     def list_page(self, resource: str, *, updated_after: str | None = None, cursor: str | None = None,
                   limit: int | None = None) -> tuple[list[dict], str | None]:
-        params: dict[str, Any] = {"limit": limit or self.page_size}
+        params: dict[str, Any] = {"limit": min(limit or self.page_size, WEBSHOP_MAX_PAGE_SIZE)}  # the contract's 1..200
         if cursor:
             params["cursor"] = cursor
         elif updated_after:

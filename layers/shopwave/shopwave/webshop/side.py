@@ -3,6 +3,7 @@ changed records in the resource's cursor order (`updated_at`, re-reading its ove
 id, and writes through the contract (docs/CONTRACT.md) to a resource that takes them."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Iterator
 
 from ..clients.errors import Refused
@@ -49,6 +50,10 @@ class ShopSide:
     @staticmethod
     def status_of(entity: Entity, record: Record) -> str:
         return str(record.get("status") or ("deleted" if record.get("deleted") else "active"))
+
+    @staticmethod
+    def reread_window(entity: Entity) -> timedelta:
+        return timedelta(0)  # the contract's keyset feed is exact: nothing before the watermark is read again
 
     def partitions(self, entity: Entity) -> list[str]:
         return [""]
