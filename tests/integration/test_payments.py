@@ -101,3 +101,17 @@ def test_given_no_cash_and_bank_account_by_the_configured_name_when_orders_sync_
         load_handler("order_to_wave")(sample_event("schedule.json"), Context())
 
     assert stack.wave.invoices() == [] and stack.store.parked("order_to_wave") == []
+
+
+def test_given_a_discount_the_merchant_adds_in_wave_when_synced_then_the_conflict_names_it_and_the_order_is_left_alone(stack):
+    _, _, _, order = seed_order(stack)
+    stack.settle()
+    invoice = invoice_of(stack, order)
+    stack.wave.store.invoice_patch({"id": invoice["id"], "discounts": [{"discountType": "PERCENTAGE", "percentage": "10"}]})
+    stack.reset_counters()
+
+    stack.settle()
+
+    assert stack.shop_writes() == 0 and stack.wave_writes() == 0
+    [conflict] = [c for c in stack.store.conflicts("order") if c.get("field") == "@verify"]
+    assert "Wave's own discount" in str(conflict)

@@ -264,3 +264,24 @@ def test_given_invoices_approved_on_create_when_an_order_paid_at_checkout_syncs_
     invoice = world.wave_record("order", order["id"])
     assert invoice["status"] == "PAID" and len(invoice["payments"]) == 1
     assert world.store.parked("order_to_wave") == []
+
+
+# -- Wave's own invoice discount ---------------------------------------------------------------
+def test_given_a_discount_the_merchant_adds_in_wave_when_synced_then_a_totals_conflict_is_recorded_and_nothing_is_rewritten(world):
+    _, _, _, order = seed_order(world)
+    world.settle()
+    invoice = world.wave_record("order", order["id"])
+    lines = lambda inv: [(i["product"]["id"], i["quantity"], i["unitPrice"]) for i in inv["items"]]  # noqa: E731
+    items_before = lines(invoice)
+
+    world.wave.store.invoice_patch({"id": invoice["id"], "discounts": [{"discountType": "FIXED", "amount": "5.00"}]})
+    world.reset_counters()
+    world.settle()
+
+    conflicts = [c for c in world.store.conflicts("order") if c.get("field") == "@verify"]
+    assert conflicts and "Wave's own discount of 5.00" in str(conflicts[-1])
+    assert world.shop_writes == 0 and world.wave_writes == 0  # nothing sent back to the shop, nor undone in Wave
+    invoice = world.wave_record("order", order["id"])
+    assert invoice["discountTotal"]["value"] == "5.00" and lines(invoice) == items_before
+    assert world.link("order", order["id"]).state["wave_discount"] == "5"
+    assert quiet(world)

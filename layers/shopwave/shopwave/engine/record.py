@@ -206,14 +206,15 @@ class RecordSync:
         else:  # a read-only source is filled with nothing: its record is what both agree on
             into_source, into_target = frozenset(), frozenset(state)
         agreed, to_target, to_source = merging.adopt(state, theirs, into_source=into_source, into_target=into_target)
-        if to_target:
-            counterpart = target.update(self.entity, counterpart,
-                                        mapping.payload(flow.target, agreed, to_target, counterpart, self.ctx))
+        payload = mapping.payload(flow.target, agreed, to_target, counterpart, self.ctx) if to_target else {}
+        if payload:
+            counterpart = target.update(self.entity, counterpart, payload)
         if not created:
             report.change("adopted", self.record_id, target.record_id(counterpart), to_target)
         record = self.record
-        if to_source:
-            record = self.source.update(self.entity, record, mapping.payload(flow.source, agreed, to_source, record, self.ctx))
+        payload = mapping.payload(flow.source, agreed, to_source, record, self.ctx) if to_source else {}
+        if payload:
+            record = self.source.update(self.entity, record, payload)
             report.filled += 1
             report.change("filled", self.record_id, target.record_id(counterpart), to_source)
         self.verify(record, counterpart)
@@ -246,29 +247,36 @@ class RecordSync:
                           winner=flow.source if conflict.winner == "source" else flow.target,
                           **{flow.source: conflict.source, flow.target: conflict.target})
         if result.write:
-            payload = self.mapping.payload(flow.target, self.state, result.write, current, self.ctx,
-                                           basis_of(link, flow.target))
-            announced = self.mapping.announced(flow.target, result.write)
-            if announced:
-                self.announce(flow.target, payload, result.agreed)
-            try:
-                current = self.target.update(self.entity, current, payload)
-            except Refused as refused:
-                # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
-                self.conflict("@write", reason=str(refused), fields=result.write)
-                raise
-            except Exception:
-                if announced:  # it may have landed (a timeout): whoever read the pair before this reads it again
-                    self.store.save_link(self.link)
-                raise
-            report.updated += 1
-            report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
-            self.engine.checkpoint("after_remote_write")
-            self.clears_not_taken(current, result)
+            current = self.write_target(current, result)
         if result.write or result.ignored:
             # written, or a one-way field changed where it does not travel from: say if the pair's totals part
             self.verify(self.record, current)
         self.save_link(self.record, current, result.agreed)
+
+    def write_target(self, current: Record, result: "merging.Merge") -> Record:
+        """The merge's fields written to the target; the record as it then stands."""
+        flow, link, report = self.flow, self.link, self.report
+        payload = self.mapping.payload(flow.target, self.state, result.write, current, self.ctx, basis_of(link, flow.target))
+        if not payload:
+            return current  # a field that travels nowhere (Wave's own discount) changes the pair, not the target
+        announced = self.mapping.announced(flow.target, result.write)
+        if announced:
+            self.announce(flow.target, payload, result.agreed)
+        try:
+            current = self.target.update(self.entity, current, payload)
+        except Refused as refused:
+            # e.g. Wave will not change a paid invoice: an operator sees it; retries back off.
+            self.conflict("@write", reason=str(refused), fields=result.write)
+            raise
+        except Exception:
+            if announced:  # it may have landed (a timeout): whoever read the pair before this reads it again
+                self.store.save_link(self.link)
+            raise
+        report.updated += 1
+        report.change("updated", link.id_on(flow.source), link.id_on(flow.target), result.write)
+        self.engine.checkpoint("after_remote_write")
+        self.clears_not_taken(current, result)
+        return current
 
     def clears_not_taken(self, current: Record, result: "merging.Merge") -> None:
         """A field cleared at the source that the target still holds after the write (Wave may
