@@ -102,15 +102,19 @@ class World:
         self.shop_took[order["id"]] = self.shop_took.get(order["id"], Decimal(0)) + amount
         self.paid.add(order["id"])  # an invoice with payments takes no more edits
 
+    def _unrefunded_order(self, pool) -> dict | None:
+        """A live order from `pool` the shop has not refunded (None, counted as skipped, if none)."""
+        target = self._pick(pool)
+        order = self.stack.shop.get("orders", target) if target is not None else None
+        if order is None or order["payment_status"] == "refunded":
+            self.skipped += 1
+            return None
+        return order
+
     def pay_in_shop(self):
         """The customer pays (part of) an order in the webshop after checkout."""
-        target = self._pick(self.orders)
-        if target is None:
-            self.skipped += 1
-            return
-        order = self.stack.shop.get("orders", target)
-        if order["payment_status"] == "refunded":
-            self.skipped += 1
+        order = self._unrefunded_order(self.orders)
+        if order is None:
             return
         due = Decimal(order["total"]) - Decimal(order["amount_paid"])
         amount = due if due > 0 and self.rng.random() < 0.5 else Decimal(self._money(1, 20))
@@ -118,14 +122,10 @@ class World:
 
     def refund_in_shop(self):
         """The merchant refunds in the webshop what it took there: all of it, or half."""
-        target = self._pick([o for o in self.orders if self.shop_took.get(o)])
-        if target is None:
-            self.skipped += 1
+        order = self._unrefunded_order([o for o in self.orders if self.shop_took.get(o)])
+        if order is None:
             return
-        order = self.stack.shop.get("orders", target)
-        if order["payment_status"] == "refunded":
-            self.skipped += 1
-            return
+        target = order["id"]
         if self.rng.random() < 0.5:
             self.stack.shop.update("orders", target, {"payment_status": "refunded"})
             self.shop_took[target] = Decimal(0)

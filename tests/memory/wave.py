@@ -21,7 +21,7 @@ from devstack.wave_sandbox import InputErrors, WaveSandbox
 from shopwave.clients.errors import Refused
 from shopwave.config import Options, SyncSettings
 from shopwave.engine import timestamps
-from shopwave.engine.declarations import Entity, Record, ordered_actions, without_actions
+from shopwave.engine.declarations import Entity, Record, without_actions
 from shopwave.wave.catalog import WaveCatalog
 
 from shopwave.wave.side import WaveSide
@@ -178,23 +178,17 @@ class MemoryWaveSide(WaveSide):
         self.faults.check("update")
         return self._mutate(self.writes_of(entity).patch, {"id": current["id"], **fields})
 
-    def _run_actions(self, entity: Entity, record: Record, actions: dict[str, Any]) -> Record:
-        write = self.writes_of(entity)
-        for action, value in ordered_actions(write, actions):
-            handler = write.actions[action]
-            if isinstance(handler, str):
-                self.faults.check("action")
-                record = self._mutate(handler, record["id"]) or record
-                continue
-            for step in handler.operations(entity.wave, record, value):
-                self.faults.check("action")
-                if step.mutation in PAYMENT_WRITES:  # the store takes the input as Wave's API does
-                    argument = step.payment_id if step.mutation == "invoicePaymentDelete" else step.input
-                    answer = {"invoicePayment": self._mutate(step.mutation, argument)}
-                else:
-                    answer = {write.output: self._mutate(step.mutation, record["id"])}
-                record = handler.applied(record, step, answer, write.output)
-        return record
+    # actions run as the deployed side runs them (WaveSide._run_actions); only their I/O is the store's
+    def _action(self, entity: Entity, mutation: str, record: Record) -> Record:
+        self.faults.check("action")
+        return self._mutate(mutation, record["id"]) or record
+
+    def _step(self, entity: Entity, step, record: Record) -> Record:
+        self.faults.check("action")
+        if step.mutation in PAYMENT_WRITES:  # the store takes the input as Wave's API does
+            argument = step.payment_id if step.mutation == "invoicePaymentDelete" else step.input
+            return {"invoicePayment": self._mutate(step.mutation, argument)}
+        return {self.writes_of(entity).output: self._mutate(step.mutation, record["id"])}
 
     def delete(self, entity: Entity, record: Record) -> None:
         write = self.writes_of(entity)

@@ -85,6 +85,13 @@ class World:
                 return history
         raise AssertionError(f"did not settle in {rounds} rounds: {[[r.as_dict() for r in rs] for rs in history]}")
 
+    def settles_quietly(self) -> bool:
+        """Everything settles, and one more round writes nothing to either system."""
+        self.settle()
+        self.reset_counters()
+        self.settle()
+        return self.wave_writes == 0 and self.shop_writes == 0
+
     # -- what the merchant and an operator see --------------------------------------------------
     def link(self, entity: str, shop_id: str):
         return self.store.get_link(entity, SHOP, shop_id)

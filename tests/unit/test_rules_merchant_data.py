@@ -10,14 +10,6 @@ from tests.memory.seeds import seed_order
 PERSON = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "currency": "CAD"}
 
 
-def settles_quietly(world) -> bool:
-    """Everything settles, and one more round writes nothing to either system."""
-    world.settle()
-    world.reset_counters()
-    world.settle()
-    return world.wave_writes == 0 and world.shop_writes == 0
-
-
 # -- defaults Wave fills in on create --------------------------------------------------------
 def test_given_customers_without_a_currency_when_backfilled_then_each_costs_one_wave_write_and_none_to_the_shop(world):
     sparse = [world.shop.create("customers", {"email": f"sparse{i}@example.com"}) for i in range(3)]
@@ -27,7 +19,7 @@ def test_given_customers_without_a_currency_when_backfilled_then_each_costs_one_
     assert world.wave_writes == 3 and world.shop_writes == 0
     assert all(world.wave_record("customer", c["id"])["currency"]["code"] == "CAD" for c in sparse)  # Wave's default
     assert all(world.shop.get("customers", c["id"])["currency"] is None for c in sparse)  # not written back
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 def test_given_a_wave_default_absorbed_when_the_merchant_later_changes_it_in_wave_then_it_reaches_the_shop(world):
@@ -38,7 +30,7 @@ def test_given_a_wave_default_absorbed_when_the_merchant_later_changes_it_in_wav
     world.settle()
 
     assert world.shop.get("customers", customer["id"])["currency"] == "USD"
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 # -- Wave's display name and the shop's company ----------------------------------------------
@@ -52,7 +44,7 @@ def test_given_a_customer_without_company_renamed_in_wave_when_synced_then_the_n
 
     assert world.shop.get("customers", customer["id"])["company"] is None
     assert world.wave.get_customer(wave_id)["name"] == "Lovelace Consulting"
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 def test_given_a_wave_customer_named_like_a_business_when_adopted_for_a_person_then_the_shop_gets_no_company(world):
@@ -64,7 +56,7 @@ def test_given_a_wave_customer_named_like_a_business_when_adopted_for_a_person_t
     assert world.shop.get("customers", customer["id"])["company"] is None
     wave = world.wave.get_customer(existing["id"])
     assert wave["name"] == "Northwind Traders" and (wave["firstName"], wave["lastName"]) == ("Ada", "Lovelace")
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 def test_given_a_customer_with_a_company_renamed_in_wave_when_synced_then_the_company_follows(world):
@@ -103,7 +95,7 @@ def test_given_an_order_mixing_taxed_and_untaxed_lines_when_invoiced_then_only_t
     assert [bool(item["taxes"]) for item in invoice["items"]] == [True, False, False]
     assert Decimal(invoice["taxTotal"]["value"]) == Decimal(order["tax_total"]) == Decimal("3.12")
     assert Decimal(invoice["total"]["value"]) == Decimal(order["total"])
-    assert world.store.conflicts("order") == [] and settles_quietly(world)
+    assert world.store.conflicts("order") == [] and world.settles_quietly()
 
 
 def test_given_an_order_line_taxed_at_a_rate_wave_has_no_tax_for_when_synced_then_it_is_parked_naming_the_setting(world):
@@ -128,7 +120,7 @@ def test_given_an_order_discount_when_invoiced_then_wave_carries_it_as_one_disco
     [discount] = [i for i in invoice["items"] if i["description"] == "Order discount"]
     assert Decimal(discount["unitPrice"]) == Decimal("-5")
     assert Decimal(invoice["total"]["value"]) == Decimal(order["total"])
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 def test_given_an_invoice_paid_in_wave_when_synced_then_the_order_is_paid_and_nothing_goes_back_to_wave(world):
@@ -164,7 +156,7 @@ def test_given_an_invoice_overpaid_in_wave_when_synced_then_the_order_is_paid_wi
     assert overpaid["status"] == "OVERPAID"
     assert (paid["payment_status"], paid["amount_paid"]) == ("paid", str(Decimal(order["total"]) + 5))
     assert world.wave_writes == 0 and world.shop_writes == 1
-    assert settles_quietly(world)
+    assert world.settles_quietly()
 
 
 def test_given_a_linked_order_edited_in_the_shop_when_synced_then_the_invoice_takes_the_new_lines_in_one_write(world):

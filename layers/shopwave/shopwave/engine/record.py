@@ -401,9 +401,9 @@ class RecordSync:
 
 def still_current(ahead: ReadAhead, waited: bool, claim_lease_seconds: float) -> bool:
     """What a page read of the target before this record's claim still stands for it if no writer
-    can have written the pair since, by the rule `usable` gives look-ups. Otherwise a writer that
-    wrote and crashed before linking (a payment recorded, the link not saved) is not seen, and
-    what it wrote would be written again."""
+    can have written the pair since (the rule of `usable`). Otherwise a writer that wrote and
+    crashed before linking (a payment recorded, the link not saved) is not seen, and what it
+    wrote would be written again."""
     return not waited and time.monotonic() - ahead.taken_at < claim_lease_seconds / 2
 
 
@@ -413,5 +413,4 @@ def usable(ahead: ReadAhead, waited: bool, claim_lease_seconds: float) -> bool:
     crashed, until the lease ran out. So: the claim came at once (no writer held it) and
     less than half a lease has passed since the look-up (no lease can have run out in
     between, with room for clock skew between functions)."""
-    return (ahead.lookups is not None and not waited
-            and time.monotonic() - ahead.taken_at < claim_lease_seconds / 2)
+    return ahead.lookups is not None and still_current(ahead, waited, claim_lease_seconds)

@@ -38,6 +38,11 @@ class Report:
     # values). Kept out of as_dict(): a backfill's list does not belong in one log line.
     changes: list[dict] = field(default_factory=list)
 
+    @classmethod
+    def of_busy(cls, flow: str, mode: str) -> "Report":
+        """A run that did nothing: another run of this flow and mode held its lease."""
+        return cls(flow, mode=mode, busy=True)
+
     @property
     def writes(self) -> int:
         return self.created + self.updated + self.adopted + self.filled + self.deleted

@@ -101,9 +101,7 @@ class Engine:
             return self._reconcile(flow, lease, time_left)
         with self.leased(f"sweep#{flow.name}", lease) as held:
             if not held:
-                report = Report(flow.name)
-                report.busy = True
-                return report
+                return Report.of_busy(flow.name, mode.value)
             run = Run(flow, self._context(), {p.source_id for p in self.store.parked(flow.name)}, self._deadline(time_left))
             self._resolve_needs(run)
             source = self.sides[flow.source]
@@ -133,7 +131,7 @@ class Engine:
         """One partition's pages since its watermark (less the side's re-read window); False when
         the run stops here."""
         flow, source = run.flow, self.sides[run.flow.source]
-        bookmark = flow.name + (f"#{partition}" if partition else "")
+        bookmark = watermark_name(flow, partition)
         mark = self.store.watermark(bookmark)
         window = source.reread_window(flow.entity)
         since, began = reread_from(mark, window), timestamps.format_moment(self.now())
@@ -181,9 +179,7 @@ class Engine:
         cut short goes on where it stopped next time."""
         with self.leased(f"reconcile#{flow.name}", lease) as held:
             if not held:
-                report = Report(flow.name, mode=SweepMode.RECONCILE.value)
-                report.busy = True
-                return report
+                return Report.of_busy(flow.name, SweepMode.RECONCILE.value)
             run = Run(flow, self._context(), {p.source_id for p in self.store.parked(flow.name)},
                       self._deadline(time_left), SweepMode.RECONCILE)
             for partition in self.sides[flow.source].partitions(flow.entity):
@@ -196,7 +192,7 @@ class Engine:
 
     def _reconcile_partition(self, run: Run, partition: str) -> bool:
         flow, source = run.flow, self.sides[run.flow.source]
-        bookmark = flow.name + (f"#{partition}" if partition else "")
+        bookmark = watermark_name(flow, partition)
         progress_key = f"reconcile#{bookmark}"
         horizon = self.store.watermark(bookmark).ts  # newer records are the incremental sweep's
         if horizon is None:
@@ -359,6 +355,11 @@ class Engine:
             raise
         self.store.release(key, token)  # a crash (not an Exception) leaves the lease to expire
 
+
+
+def watermark_name(flow: Flow, partition: str) -> str:
+    """One bookmark per flow and partition (a reconciliation pass keeps its progress beside it)."""
+    return flow.name + (f"#{partition}" if partition else "")
 
 
 def reread_from(mark: Watermark, window: timedelta) -> str | None:

@@ -10,6 +10,7 @@ from ..mapping import SHOP, WAVE, Basis, Code, Codec, Field, Mapping, get_path, 
 from ..wave import payments
 
 ORDER_DISCOUNT = "Order discount"
+APPROVE = "invoiceApprove"  # asked for by INVOICE_APPROVE, and before a payment on a draft
 CENT = Decimal("0.01")
 EIGHT = Decimal("0.00000001")
 
@@ -389,7 +390,7 @@ ORDER = Entity(
             create="invoiceCreate",
             patch="invoicePatch",
             output="invoice",
-            actions={"@approve": "invoiceApprove", "@payments": payments.SettlePayments()},
+            actions={"@approve": APPROVE, "@payments": payments.SettlePayments(approve=APPROVE)},
             delete="invoiceDelete",
             deletable=lambda invoice: invoice.get("status") in ("DRAFT", "SAVED"),
             id_input="invoiceId",

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, Iterator
 
 from ..clients.errors import Unavailable
 from ..config import Options
@@ -24,7 +24,7 @@ FIND_PRODUCTS = ("query ProductNames($businessId: ID!, $page: Int!) { business(i
                  f"products(page: $page, pageSize: {WAVE_MAX_PAGE_SIZE}, sort: [CREATED_AT_ASC]) {{ pageInfo {{ totalPages }} "
                  "edges { node { id name } } } } }")
 PAYMENT_ACCOUNTS = ("query PaymentAccounts($businessId: ID!, $page: Int!) { business(id: $businessId) { "
-                    "accounts(subtypes: [CASH_AND_BANK], page: $page, pageSize: 100) { pageInfo { totalPages } "
+                    f"accounts(subtypes: [CASH_AND_BANK], page: $page, pageSize: {WAVE_MAX_PAGE_SIZE}) {{ pageInfo {{ totalPages }} "
                     "edges { node { id name } } } } }")
 CREATE_PRODUCT = ("mutation DiscountProductCreate($input: ProductCreateInput!) { productCreate(input: $input) { "
                   "didSucceed inputErrors { code message path } product { id name } } }")
@@ -59,11 +59,7 @@ class WaveCatalog:
 
     def _load_sales_taxes(self) -> list[dict]:
         if self._taxes is None or time.monotonic() - self._loaded_at > self.ttl_seconds:
-            taxes, page, pages = [], 1, 1
-            while page <= pages:
-                data = self.client.query(SALES_TAXES, {"page": page})["business"]["salesTaxes"]
-                taxes += [e["node"] for e in data["edges"] if not e["node"].get("isArchived")]
-                pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
+            taxes = [tax for tax in self._nodes(SALES_TAXES, "salesTaxes") if not tax.get("isArchived")]
             self._taxes, self._loaded_at = taxes, time.monotonic()
         return self._taxes
 
@@ -110,12 +106,16 @@ class WaveCatalog:
         return found[0]
 
     def _payment_accounts(self) -> list[dict]:
-        accounts, page, pages = [], 1, 1
+        return list(self._nodes(PAYMENT_ACCOUNTS, "accounts"))
+
+    def _nodes(self, document: str, field: str) -> Iterator[dict]:
+        """Every node of one of the business's paged lists, page after page (read lazily: a
+        search stops at its match)."""
+        page, pages = 1, 1
         while page <= pages:
-            data = self.client.query(PAYMENT_ACCOUNTS, {"page": page})["business"]["accounts"]
-            accounts += [edge["node"] for edge in data["edges"]]
+            data = self.client.query(document, {"page": page})["business"][field]
+            yield from (edge["node"] for edge in data["edges"])
             pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
-        return accounts
 
     def existing_discount_product_id(self) -> str | None:
         """The discount product if Wave has one (reading never creates it)."""
@@ -144,14 +144,7 @@ class WaveCatalog:
         return self._discount_product
 
     def _find_product(self, name: str) -> str | None:
-        page, pages = 1, 1
-        while page <= pages:
-            data = self.client.query(FIND_PRODUCTS, {"page": page})["business"]["products"]
-            for edge in data["edges"]:
-                if edge["node"]["name"] == name:
-                    return edge["node"]["id"]
-            pages, page = data["pageInfo"]["totalPages"] or 1, page + 1
-        return None
+        return next((product["id"] for product in self._nodes(FIND_PRODUCTS, "products") if product["name"] == name), None)
 
     def _wait_for_product(self, name: str) -> str | None:
         for _ in range(50):

@@ -83,11 +83,11 @@ class PaymentTarget:
     method: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class SettlePayments:
-    """The invoice's `@payments` action: bring the sync's payments to `PaymentTarget.total`."""
-    approve: str = "invoiceApprove"
-    id_input: str = "invoiceId"
+    """The invoice's `@payments` action: bring the sync's payments to `PaymentTarget.total`.
+    `approve`: the mutation approving an invoice (Wave takes payments only on approved ones)."""
+    approve: str
 
     def operations(self, resource, invoice: Record, target: PaymentTarget) -> list[Operation]:
         mine = sorted((p for p in invoice.get("payments") or [] if is_the_syncs(p)),
@@ -102,7 +102,7 @@ class SettlePayments:
             steps = []
             if invoice.get("status") in NOT_APPROVED:
                 steps.append(Operation(self.approve, ops.action_document(resource, self.approve),
-                                       {self.id_input: invoice["id"]}))
+                                       {resource.write.id_input: invoice["id"]}))
             steps.append(Operation("invoicePaymentCreateManual", CREATE_PAYMENT, {
                 "invoiceId": invoice["id"], "paymentAccountId": target.account_id,
                 "amount": str(target.total - recorded), "paymentDate": target.later_date if mine else target.first_date,

@@ -243,14 +243,21 @@ class WaveSide:
         for action, value in ordered_actions(write, actions):
             handler = write.actions[action]
             if isinstance(handler, str):
-                result = self.client.mutate(handler, ops.action_document(entity.wave, handler),
-                                            {write.id_input: record["id"]})
-                record = result.get(write.output) or record
+                record = self._action(entity, handler, record)
                 continue
             for step in handler.operations(entity.wave, record, value):
-                record = handler.applied(record, step, self.client.mutate(step.mutation, step.document, step.input),
-                                         write.output)
+                record = handler.applied(record, step, self._step(entity, step, record), write.output)
         return record
+
+    def _action(self, entity: Entity, mutation: str, record: Record) -> Record:
+        """One mutation on the record by id (productArchive, invoiceApprove); the record it answers."""
+        write = self.writes_of(entity)
+        result = self.client.mutate(mutation, ops.action_document(entity.wave, mutation), {write.id_input: record["id"]})
+        return result.get(write.output) or record
+
+    def _step(self, entity: Entity, step, record: Record) -> Record:
+        """One mutation an action planned (wave/payments.Operation); Wave's answer."""
+        return self.client.mutate(step.mutation, step.document, step.input)
 
     def delete(self, entity: Entity, record: Record) -> None:
         write = self.writes_of(entity)
